@@ -1,0 +1,14 @@
+"""Agent-based simulator of a commercial bank's financial-scenario ecosystem.
+
+>>> from sim import EcosystemModel
+>>> kpis = EcosystemModel("city", seed=0, overrides={"population.customers": 2000}).run(5)
+>>> list(kpis.index)
+[0, 1, 2, 3, 4]
+"""
+
+from sim.config import ConfigError
+from sim.model import EcosystemModel
+from sim.scenarios import load_scenario, scenario_names
+
+__all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names"]
+__version__ = "0.1.0"

@@ -1,0 +1,254 @@
+"""CustomerPopulation: every customer as a row of arrays, no object per person.
+
+State per customer (arrays of length N): segment, income, price sensitivity,
+digital affinity, hidden abuser trait; focal-bank account, debit card, app,
+credit card; day of last app use and of install; share of wallet at the bank;
+habit stock per payment channel (N x 5). Chain membership is stored per chain
+as index arrays sorted by segment, which is what the daily payment draw needs.
+
+Each daily verb works on masks and index arrays (see docs/MODEL.md for the
+equations). ``NEVER`` marks "no such day yet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
+from sim.scenarios.schema import Scenario
+
+__all__ = ["CustomerPopulation", "ChainMembers", "NEVER"]
+
+NEVER = -(10**6)
+
+
+@dataclass
+class ChainMembers:
+    """Payers of one chain, sorted by segment.
+
+    ``customers[seg_start[s]:seg_start[s+1]]`` are the members of segment s;
+    ``home[k]`` is the fixed payee of ``customers[k]`` in an institutional
+    chain (-1 otherwise).
+    """
+
+    customers: np.ndarray  # int32 customer ids
+    seg_start: np.ndarray  # int64, length n_segments + 1
+    home: np.ndarray       # int32 payee ids, or -1
+
+
+class CustomerPopulation:
+    """All customers of a scenario, as a structure of arrays.
+
+    Build with :meth:`generate`; the model calls the daily verbs in order.
+    """
+
+    def __init__(self, n: int, n_segments: int):
+        self.n = n
+        self.n_segments = n_segments
+        self.segment = np.zeros(n, np.int8)
+        self.income_month = np.zeros(n, np.float32)     # yuan per month
+        self.wallet = np.zeros(n, np.float32)           # deposits across all banks, yuan
+        self.price_sensitivity = np.zeros(n, np.float32)
+        self.digital_affinity = np.zeros(n, np.float32)
+        self.activity = np.zeros(n_segments, np.float64)  # per segment
+        self.abuser = np.zeros(n, bool)
+        self.has_account = np.zeros(n, bool)
+        self.has_debit = np.zeros(n, bool)
+        self.has_app = np.zeros(n, bool)
+        self.has_credit = np.zeros(n, bool)
+        self.last_app_use = np.full(n, NEVER, np.int32)
+        self.install_day = np.full(n, NEVER, np.int32)
+        self.account_day = np.full(n, NEVER, np.int32)
+        self.wallet_share = np.zeros(n, np.float32)     # share of wallet at the focal bank
+        self.habit = np.zeros((n, len(CHANNELS)), np.float32)
+        self.members: list[ChainMembers] = []
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def generate(cls, scenario: Scenario, rng: np.random.Generator) -> CustomerPopulation:
+        """Draw a population for ``scenario`` from the ``world.customers`` stream."""
+        n = scenario.population.customers
+        segs = list(scenario.segments.values())
+        pop = cls(n, len(segs))
+        shares = np.array([s.share for s in segs])
+        counts = rng.multinomial(n, shares / shares.sum())
+        pop.segment = np.repeat(np.arange(len(segs), dtype=np.int8), counts)
+        rng.shuffle(pop.segment)
+        seg = pop.segment
+
+        def per_seg(attr: str) -> np.ndarray:
+            return np.array([getattr(s, attr) for s in segs], np.float64)[seg]
+
+        sigma = per_seg("income_sigma")
+        pop.income_month = (per_seg("income_month_yuan")
+                            * np.exp(rng.normal(-sigma**2 / 2, sigma))).astype(np.float32)
+        pop.wallet = (pop.income_month * per_seg("wallet_months")).astype(np.float32)
+        pop.price_sensitivity = per_seg("price_sensitivity").astype(np.float32)
+        pop.digital_affinity = per_seg("digital_affinity").astype(np.float32)
+        pop.activity = np.array([s.rel_activity for s in segs])
+        pop.abuser = rng.random(n) < per_seg("p_abuser")
+
+        pop.has_account = rng.random(n) < per_seg("p_account")
+        pop.account_day[pop.has_account] = -1
+        pop.has_debit = pop.has_account & (rng.random(n) < scenario.bank.p_debit_card)
+        pop.has_credit = pop.has_account & (rng.random(n) < per_seg("p_credit_card"))
+        for chain in CHAINS:
+            p_member = np.array([s.chains.get(chain, 0.0) for s in segs])[seg]
+            ids = np.flatnonzero(rng.random(n) < p_member)
+            ids = ids[np.argsort(seg[ids], kind="stable")].astype(np.int32)
+            seg_start = np.searchsorted(seg[ids], np.arange(len(segs) + 1))
+            pop.members.append(ChainMembers(ids, seg_start.astype(np.int64),
+                                            np.full(ids.size, -1, np.int32)))
+        pop._draw_initial_apps(round(scenario.adoption.initial_share * n), rng)
+        pop._draw_initial_habits(scenario, rng)
+        pop._draw_initial_last_use(scenario, rng)
+        # Account holders start at the share of wallet their habit implies.
+        pop.wallet_share = pop.target_wallet_share(scenario.bank.wallet_share_base,
+                                                   scenario.bank.wallet_share_gain)
+        return pop
+
+    def _draw_initial_apps(self, k: int, rng: np.random.Generator) -> None:
+        """Give the app to k account holders, chosen with weight = digital affinity.
+
+        Weighted sampling without replacement by Efraimidis-Spirakis keys
+        u ** (1 / w): the k largest keys win (vectorized, O(N)).
+        """
+        if k <= 0:
+            return
+        w = np.where(self.has_account, self.digital_affinity, 0.0)
+        keys = np.full(self.n, -1.0)
+        pos = w > 0
+        keys[pos] = rng.random(int(pos.sum())) ** (1.0 / w[pos])
+        chosen = np.argpartition(keys, self.n - k)[self.n - k:]
+        self.has_app[chosen] = True
+        self.install_day[chosen] = -1
+
+    def _draw_initial_habits(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        """Habit stocks from a Dirichlet around the logit shares of the constants."""
+        asc = np.array(scenario.channels.asc.as_tuple())
+        base = np.exp(asc)
+        alpha = np.tile(base / base.sum() * scenario.channels.initial_habit_concentration,
+                        (self.n, 1))
+        alpha[~self.has_app, BANK_APP] = 1e-3
+        g = rng.standard_gamma(alpha)
+        self.habit = (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def _draw_initial_last_use(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        """Days since day-0 app users last paid with the app: geometric gaps.
+
+        A user who pays by app on a given day with probability
+        pi_i = 1 - exp(-lambda_i * s_i) last used it G ~ Geometric(pi_i) days
+        ago, where lambda_i is their everyday payment rate and s_i the logit
+        share of the bank app given their habit and the acceptance of the payees
+        they pay (chains weighted by their payment rates, bank-acquired payees
+        accepting the app).
+        This starts the monthly-active count near its steady state.
+        """
+        rate = np.zeros(self.n)
+        accept = np.zeros((self.n, len(CHANNELS)))
+        for c, name in enumerate(CHAINS):
+            chain = scenario.chains[name]
+            ids = self.members[c].customers
+            r = chain.rate_per_day * self.activity[self.segment[ids]]
+            acc = np.array(chain.accept.as_tuple())
+            acc[BANK_APP] += chain.acquirer.bank * (1 - acc[BANK_APP])  # bank-acquired payees
+            rate[ids] += r
+            accept[ids] += r[:, None] * acc
+        accept /= np.maximum(rate, 1e-12)[:, None]
+        ch = scenario.channels
+        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit)
+        total = weight.sum(axis=1)
+        share = np.divide(weight[:, BANK_APP], total, out=np.zeros(self.n), where=total > 0)
+        p_day = 1.0 - np.exp(-rate * share)
+        users = np.flatnonzero(self.has_app)
+        gap = rng.geometric(np.clip(p_day[users], 1e-6, 1.0))
+        self.last_app_use[users] = -np.minimum(gap, 10**5).astype(np.int32)
+
+    # ------------------------------------------------------------ daily verbs
+    def app_active(self, day: int, window_days: int) -> np.ndarray:
+        """Installed apps used within the last ``window_days`` days, as of end of ``day``."""
+        return self.has_app & (day - self.last_app_use < window_days)
+
+    def open_accounts(self, ids: np.ndarray, day: int, p_debit: float,
+                      rng: np.random.Generator) -> int:
+        """Open focal-bank accounts (with a debit card w.p. ``p_debit``) for ``ids``.
+
+        Customers who already hold one are skipped. Returns how many opened.
+        """
+        ids = ids[~self.has_account[ids]]
+        self.has_account[ids] = True
+        self.account_day[ids] = day
+        self.has_debit[ids] |= rng.random(ids.size) < p_debit
+        return int(ids.size)
+
+    def install_apps(self, ids: np.ndarray, day: int) -> np.ndarray:
+        """Install the app for ``ids`` (who must hold accounts); returns the new installs."""
+        ids = ids[~self.has_app[ids]]
+        self.has_app[ids] = True
+        self.install_day[ids] = day
+        self.last_app_use[ids] = day
+        return ids
+
+    def adopt(self, day: int, p_adopt: np.ndarray, p_debit: float,
+              rng: np.random.Generator) -> np.ndarray:
+        """Customers without the app install it with per-customer probability ``p_adopt``.
+
+        A new adopter without an account opens one first. Returns adopter ids.
+        """
+        u = rng.random(self.n)
+        new = np.flatnonzero(~self.has_app & (u < p_adopt))
+        self.open_accounts(new, day, p_debit, rng)
+        return self.install_apps(new, day)
+
+    def record_payments(self, day: int, payer: np.ndarray, channel: np.ndarray,
+                        learning_rate: float) -> None:
+        """Update habit stocks and last app use from the day's payments.
+
+        A customer who paid n times today with c_k payments on channel k moves
+        their habit vector h to (1-a)^n h + (1 - (1-a)^n) c / n: the result of
+        n exponential-smoothing steps, order-free.
+        """
+        if payer.size == 0:
+            return
+        k = len(CHANNELS)
+        counts = np.bincount(payer.astype(np.int64) * k + channel, minlength=self.n * k)
+        counts = counts.reshape(self.n, k)
+        paid = np.flatnonzero(counts.any(axis=1))
+        c = counts[paid].astype(np.float32)
+        total = c.sum(axis=1, keepdims=True)
+        keep = (1.0 - learning_rate) ** total
+        self.habit[paid] = keep * self.habit[paid] + (1.0 - keep) * c / total
+        self.last_app_use[payer[channel == BANK_APP]] = day
+
+    def uninstall_dormant(self, day: int, dormant_after_days: int, rate: float,
+                          rng: np.random.Generator) -> int:
+        """Dormant apps (unused for ``dormant_after_days``) are removed at ``rate`` per day."""
+        dormant = self.has_app & (day - self.last_app_use >= dormant_after_days)
+        gone = dormant & (rng.random(self.n) < rate)
+        self.has_app[gone] = False
+        self.habit[gone, BANK_APP] = 0.0
+        return int(gone.sum())
+
+    def cross_sell_credit(self, day: int, window_days: int, rate: float,
+                          rng: np.random.Generator) -> int:
+        """Monthly-active app users with an account take a credit card at ``rate`` per day."""
+        eligible = self.app_active(day, window_days) & self.has_account & ~self.has_credit
+        new = eligible & (rng.random(self.n) < rate)
+        self.has_credit[new] = True
+        return int(new.sum())
+
+    def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
+        """Share of wallet an account holder drifts to: base + gain x bank-app habit."""
+        return np.where(self.has_account, base + gain * self.habit[:, BANK_APP],
+                        0.0).astype(np.float32)
+
+    def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
+        """Relax the share of wallet toward its target with time constant ``relax_days``."""
+        target = self.target_wallet_share(base, gain)
+        self.wallet_share += (target - self.wallet_share) / np.float32(relax_days)
+
+    def retail_deposits(self) -> float:
+        """Deposits held at the focal bank, yuan."""
+        return float(np.dot(self.wallet.astype(np.float64), self.wallet_share))

@@ -1,0 +1,204 @@
+"""MerchantBook: merchants and institutions (payees) as arrays.
+
+Payees of chain c occupy the contiguous id range ``chain_start[c]:chain_start[c+1]``.
+Each payee has a traffic weight, the channels it accepts, an acquirer (who
+settles its receipts: the focal bank, WeChat Pay, Alipay or another bank),
+contract terms set by strategies (exclusive channel, fee waiver, lock-in) and
+a periodic acquirer review. Receipts settled by the focal bank stay there as
+corporate deposits for ``float_days`` on average.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.agents.customers import NEVER
+from sim.scenarios.catalog import ACQ_BANK, ACQUIRERS, BANK_APP, CASH, CHAINS, CHANNELS
+from sim.scenarios.schema import Scenario
+
+__all__ = ["MerchantBook", "calibrate_bank_constant"]
+
+EMA_DAYS = 30.0  # memory of a payee's receipts when it reviews its acquirer
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def calibrate_bank_constant(share: np.ndarray, switching_cost: float) -> np.ndarray:
+    """Constant alpha per chain that makes ``share`` the no-strategy steady state.
+
+    A payee off the bank joins at a review with p_in = sigmoid(alpha - c); one
+    on the bank leaves with p_out = sigmoid(-alpha - c). The bank's share is
+    stationary when share = p_in / (p_in + p_out); this solves for alpha by
+    bisection (p_in / (p_in + p_out) increases with alpha).
+    """
+    target = np.clip(np.asarray(share, float), 1e-4, 1 - 1e-4)
+    lo, hi = np.full(target.shape, -30.0), np.full(target.shape, 30.0)
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        p_in, p_out = _sigmoid(mid - switching_cost), _sigmoid(-mid - switching_cost)
+        too_low = p_in / (p_in + p_out) < target
+        lo, hi = np.where(too_low, mid, lo), np.where(too_low, hi, mid)
+    return (lo + hi) / 2
+
+
+class MerchantBook:
+    """All payees of a scenario. Build with :meth:`generate`."""
+
+    def __init__(self, chain_counts: np.ndarray):
+        self.chain_start = np.concatenate([[0], np.cumsum(chain_counts)]).astype(np.int64)
+        m = int(self.chain_start[-1])
+        self.n = m
+        self.chain = np.repeat(np.arange(len(CHAINS), dtype=np.int8), chain_counts)
+        self.is_institution = np.zeros(m, bool)
+        self.weight = np.ones(m)
+        self.accepts_base = np.zeros((m, len(CHANNELS)), bool)
+        self.acquirer = np.zeros(m, np.int8)
+        self.previous_acquirer = np.zeros(m, np.int8)         # where a bank payee would return
+        self.exclusive_until = np.full(m, NEVER, np.int32)   # only the bank app until this day
+        self.locked_until = np.full(m, NEVER, np.int32)      # contract: stays on the bank until
+        self.waiver_until = np.full(m, NEVER, np.int32)      # acquiring fee waived until
+        self.waiver_rate = np.zeros(m)                        # share of the bank fee waived
+        self.offer_waiver_rate = np.zeros(m)                  # waiver on offer if they switch
+        self.offer_waiver_days = np.zeros(m, np.int32)
+        self.offer_subsidy = np.zeros(m)                      # one-off switching subsidy, yuan
+        self.next_review = np.zeros(m, np.int32)
+        self.receipts_ema = np.zeros(m)                       # yuan per day
+        self.bank_app_ema = np.zeros(m)                       # yuan per day paid by bank app
+        self.balance = np.zeros(m)                            # deposits at the focal bank, yuan
+        self.float_days = np.ones(m)                          # days of receipts kept at the bank
+        self.bank_constant = np.zeros(len(CHAINS))            # alpha per chain (calibrated)
+        self.demand_ref = np.zeros(len(CHAINS))               # chain's day-0 bank-app share
+        self._cum_weight: list[np.ndarray] = []
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def generate(cls, scenario: Scenario, rng: np.random.Generator) -> MerchantBook:
+        """Draw payees for every chain from the ``world.merchants`` stream."""
+        scale = scenario.population.customers / 100_000
+        counts = np.array([max(1, round(scenario.chains[c].payees_per_100k * scale))
+                           for c in CHAINS])
+        book = cls(counts)
+        interval = scenario.merchants.review_interval_days
+        book.next_review = rng.integers(0, interval, size=book.n).astype(np.int32)
+        shares = []
+        for c, name in enumerate(CHAINS):
+            p = scenario.chains[name]
+            lo, hi = book.chain_start[c], book.chain_start[c + 1]
+            k = hi - lo
+            book.is_institution[lo:hi] = p.institutional
+            book.float_days[lo:hi] = (scenario.bank.institution_float_days if p.institutional
+                                      else scenario.bank.float_days)
+            sig = p.payee_size_sigma
+            book.weight[lo:hi] = np.exp(rng.normal(-sig**2 / 2, sig, size=k))
+            book._cum_weight.append(np.cumsum(book.weight[lo:hi]))
+            book.accepts_base[lo:hi] = rng.random((k, len(CHANNELS))) < np.array(
+                p.accept.as_tuple())
+            acq = np.array(p.acquirer.as_tuple())
+            book.acquirer[lo:hi] = rng.choice(len(ACQUIRERS), size=k, p=acq / acq.sum())
+            rivals = acq.copy()
+            rivals[ACQ_BANK] = 0.0
+            rivals = rivals / rivals.sum() if rivals.sum() > 0 else np.eye(len(ACQUIRERS))[-1]
+            book.previous_acquirer[lo:hi] = np.where(
+                book.acquirer[lo:hi] == ACQ_BANK,
+                rng.choice(len(ACQUIRERS), size=k, p=rivals), book.acquirer[lo:hi])
+            shares.append(p.acquirer.bank)
+        book.bank_constant = calibrate_bank_constant(np.array(shares),
+                                                     scenario.merchants.switching_cost)
+        return book
+
+    # ------------------------------------------------------------- queries
+    def chain_ids(self, chain: int) -> np.ndarray:
+        return np.arange(self.chain_start[chain], self.chain_start[chain + 1])
+
+    def on_bank(self) -> np.ndarray:
+        return self.acquirer == ACQ_BANK
+
+    def accepts(self, day: int) -> np.ndarray:
+        """Channels each payee accepts on ``day`` (M x 5 booleans).
+
+        A payee acquired by the bank shows the bank's aggregated QR: every
+        wallet, the bank app and cards, plus cash if it took cash before. A
+        payee under an exclusive contract accepts only the bank app.
+        """
+        acc = self.accepts_base.copy()
+        bank = self.on_bank()
+        acc[bank, :CASH] = True
+        exclusive = day < self.exclusive_until
+        acc[exclusive] = False
+        acc[exclusive, BANK_APP] = True
+        return acc
+
+    def draw_payees(self, chain: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        """k payees of ``chain`` drawn with probability proportional to weight."""
+        cum = self._cum_weight[chain]
+        idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
+        return self.chain_start[chain] + np.minimum(idx, cum.size - 1)
+
+    def waived_share(self, day: int) -> np.ndarray:
+        """Share of the bank's fee waived for each payee today."""
+        return np.where(day < self.waiver_until, self.waiver_rate, 0.0)
+
+    # ------------------------------------------------------------- daily
+    def settle(self, day: int, receipts: np.ndarray, bank_app_receipts: np.ndarray) -> None:
+        """Book a day's receipts (yuan per payee): EMAs and bank deposits.
+
+        A bank-acquired payee's balance follows b <- b (1 - 1/F) + r, whose
+        steady state is F days of receipts (F = ``float_days``: longer for
+        institutions, which hold collected fees); other payees' balances drain.
+        """
+        self.receipts_ema += (receipts - self.receipts_ema) / EMA_DAYS
+        self.bank_app_ema += (bank_app_receipts - self.bank_app_ema) / EMA_DAYS
+        self.balance *= 1.0 - 1.0 / self.float_days
+        self.balance += np.where(self.on_bank(), receipts, 0.0)
+
+    def start_at_steady_state(self, expected_receipts: np.ndarray) -> None:
+        """Start receipts and bank balances at their no-strategy steady state.
+
+        ``expected_receipts`` is each payee's expected yuan per day; a bank payee
+        then holds ``float_days`` of it, so corporate deposits need no warm-up.
+        """
+        self.receipts_ema = expected_receipts.astype(float)
+        self.balance = np.where(self.on_bank(), expected_receipts * self.float_days, 0.0)
+
+    def bank_app_share(self) -> np.ndarray:
+        return np.divide(self.bank_app_ema, self.receipts_ema,
+                         out=np.zeros(self.n), where=self.receipts_ema > 0)
+
+    def review(self, day: int, switching_cost: float, beta_fee: float, beta_demand: float,
+               bank_fee_rate: float, interval: int, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Payees due today review their acquirer; returns (joined, left) ids.
+
+        Off the bank: switch with p = sigmoid(alpha_c + beta_fee * S / 1000 +
+        beta_demand * (d - d_c) - c), S = yuan saved in the first month by a
+        waiver on offer plus any one-off subsidy, d = bank-app share of the
+        payee's receipts, d_c the chain's day-0 share. On the bank and free of
+        contract: leave with p = sigmoid(-alpha_c - beta_demand * (d - d_c) - c).
+        """
+        due = np.flatnonzero(self.next_review == day)
+        self.next_review[due] += interval
+        if due.size == 0:
+            return due, due
+        c = self.chain[due]
+        demand = beta_demand * (self.bank_app_share()[due] - self.demand_ref[c])
+        alpha = self.bank_constant[c]
+        on = self.acquirer[due] == ACQ_BANK
+        saving = (self.offer_waiver_rate[due] * bank_fee_rate * self.receipts_ema[due] * 30.0
+                  + self.offer_subsidy[due])
+        u_join = alpha + beta_fee * saving / 1000.0 + demand - switching_cost
+        u_leave = -alpha - demand - switching_cost
+        p = np.where(on, _sigmoid(u_leave), _sigmoid(u_join))
+        p[on & (day < self.locked_until[due])] = 0.0
+        switch = rng.random(due.size) < p
+        joined = due[switch & ~on]
+        left = due[switch & on]
+        self.acquirer[left] = self.previous_acquirer[left]
+        self.previous_acquirer[joined] = self.acquirer[joined]
+        self.acquirer[joined] = ACQ_BANK
+        offered = joined[self.offer_waiver_rate[joined] > 0]
+        self.waiver_rate[offered] = self.offer_waiver_rate[offered]
+        self.waiver_until[offered] = day + self.offer_waiver_days[offered]
+        self.locked_until[offered] = day + self.offer_waiver_days[offered]
+        return joined, left

@@ -1,0 +1,180 @@
+"""Command line: ``sim run | validate | report | scenarios | graph``.
+
+Configuration errors print one line naming the field, the value and what is
+allowed, and exit with status 2 (no traceback). Results go under results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from sim.config import ConfigError, parse_value
+
+__all__ = ["main"]
+
+log = logging.getLogger("sim")
+
+
+def _overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise ConfigError("--set", pair, "key=value")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _summary_lines(kpis) -> list[str]:
+    from sim.metrics import KPIS, horizon_value
+
+    lines = [f"{len(kpis)} days simulated; end-of-horizon levels and horizon totals:"]
+    for k in KPIS:
+        value = horizon_value(kpis, k.name)
+        what = "level" if k.kind == "stock" else "total"
+        lines.append(f"  {k.name:22s} {value:>18,.0f} {k.unit} ({what})")
+    return lines
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.experiment:
+        from sim.experiment.cli import run_experiment_command
+
+        return run_experiment_command(args)
+    from sim.model import EcosystemModel
+    from sim.results import write_single_run
+
+    overrides = _overrides(args.set)
+    model = EcosystemModel(args.scenario, seed=args.seed, overrides=overrides)
+    kpis = model.run(args.days, progress=not args.quiet)
+    out = Path(args.out or Path("results") / (args.name or args.scenario))
+    write_single_run(out, model, kpis, overrides)
+    print("\n".join(_summary_lines(kpis)))
+    print(f"results written to {out}/ (kpis.parquet, ledger.parquet, manifest.json)")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    import networkx as nx
+
+    from sim.model import EcosystemModel
+
+    model = EcosystemModel(args.scenario, seed=args.seed, overrides=_overrides(args.set))
+    graph = model.graph
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(graph, args.out)
+    kinds: dict[str, int] = {}
+    for _, data in graph.nodes(data=True):
+        kinds[data["kind"]] = kinds.get(data["kind"], 0) + 1
+    print(f"wrote {args.out}: {graph.number_of_nodes()} nodes "
+          f"({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
+          f"{graph.number_of_edges()} edges")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sim.scenarios import load_scenario, scenario_names
+    from sim.scenarios.catalog import CHAIN_CATEGORY, CHAINS
+
+    if not args.name:
+        for name in scenario_names():
+            sc = load_scenario(name)
+            print(f"{name:12s} {sc.population.customers:>9,} customers  {sc.description}")
+        print("chains: " + ", ".join(f"{c} ({CHAIN_CATEGORY[c]})" for c in CHAINS))
+        return 0
+    sc = load_scenario(args.name, _overrides(args.set))
+    if args.chains:
+        print(f"{'chain':20s} {'category':22s} {'payees/100k':>11s} {'inst':>4s} {'rate/day':>8s} "
+              f"{'amount':>9s} {'bill':>8s} {'bank acq':>8s}")
+        for c in CHAINS:
+            p = sc.chains[c]
+            print(f"{c:20s} {CHAIN_CATEGORY[c]:22s} {p.payees_per_100k:>11g} "
+                  f"{'yes' if p.institutional else 'no':>4s} {p.rate_per_day:>8g} "
+                  f"{p.amount_mean_yuan:>9,.0f} {p.bill.kind:>8s} {p.acquirer.bank:>8.0%}")
+        return 0
+    print(f"{sc.name}: {sc.description}")
+    print(f"customers: {sc.population.customers:,}; segments: {', '.join(sc.segments)}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.experiment.spec import load_experiment
+
+    spec = load_experiment(args.file)
+    print(f"{args.file}: valid ({len(spec.variants)} variants x {spec.replications} "
+          f"replications, {spec.days} days, scenario {spec.scenario})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    path = write_report(Path(args.out_dir), pdf=args.pdf)
+    print(f"report written to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run an experiment file, or one model with --scenario")
+    run.add_argument("experiment", nargs="?", help="experiment TOML (experiments/*.toml)")
+    run.add_argument("--scenario", default="city", help="scenario for a single run")
+    run.add_argument("--days", type=int, default=None, help="horizon in days")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="scenario override")
+    run.add_argument("--name", help="name of the results folder")
+    run.add_argument("--out", help="results folder (default results/<name>)")
+    run.add_argument("--replications", type=int, default=None)
+    run.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    run.add_argument("--workers", type=int, default=None)
+    run.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=cmd_run)
+
+    val = sub.add_parser("validate", help="check an experiment file without running it")
+    val.add_argument("file")
+    val.set_defaults(func=cmd_validate)
+
+    rep = sub.add_parser("report", help="(re)build report.html from a results folder")
+    rep.add_argument("out_dir")
+    rep.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    rep.set_defaults(func=cmd_report)
+
+    scn = sub.add_parser("scenarios", help="list scenarios, or describe one")
+    scn.add_argument("name", nargs="?")
+    scn.add_argument("--chains", action="store_true", help="print the chain table")
+    scn.add_argument("--set", action="append", metavar="KEY=VALUE")
+    scn.set_defaults(func=cmd_scenarios)
+
+    gr = sub.add_parser("graph", help="export the ecosystem graph as GraphML")
+    gr.add_argument("scenario")
+    gr.add_argument("--out", required=True, help="FILE.graphml")
+    gr.add_argument("--seed", type=int, default=0)
+    gr.add_argument("--set", action="append", metavar="KEY=VALUE")
+    gr.set_defaults(func=cmd_graph)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)
+    args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "run" and not args.experiment and args.days is None:
+        args.days = 365
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

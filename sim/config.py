@@ -1,0 +1,254 @@
+"""Typed, validated configuration: one error type, one message template.
+
+Every configuration error in the project (scenario files, overrides, strategy
+parameters, experiment files) is a :class:`ConfigError` whose message reads::
+
+    <field path>: must be <what is allowed>, got <value received>
+
+for example ``variants[1].strategies[0].budget: must be >= 0, got -5``.
+
+Declarative constraints (:class:`Interval`, :class:`Options`) are attached to
+dataclass fields through ``metadata={"check": ...}`` and checked by one helper,
+:func:`build`, which also rejects unknown keys and wrong types.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "Interval",
+    "Options",
+    "build",
+    "check_type",
+    "flatten",
+    "apply_overrides",
+    "parse_value",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, mistyped or out of range.
+
+    Attributes
+    ----------
+    field : str
+        Dotted path of the offending field, e.g. ``population.customers``.
+    value : object
+        The value received.
+    allowed : str
+        What would have been accepted.
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}: must be {allowed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Numeric range constraint; ``None`` means unbounded on that side."""
+
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"  # "both", "left", "right", "neither"
+
+    def describe(self) -> str:
+        if self.high is None and self.low is not None:
+            return f"{'>=' if self.closed in ('both', 'left') else '>'} {self.low:g}"
+        if self.low is None and self.high is not None:
+            return f"{'<=' if self.closed in ('both', 'right') else '<'} {self.high:g}"
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        return f"in {left}{self.low:g}, {self.high:g}{right}"
+
+    def __call__(self, value: float) -> bool:
+        if isinstance(value, float) and math.isnan(value):
+            return False
+        if self.low is not None:
+            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
+                return False
+        if self.high is not None:
+            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Options:
+    """Membership constraint: the value must be one of ``values``."""
+
+    values: tuple
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def __call__(self, value: Any) -> bool:
+        return value in self.values
+
+
+PROBABILITY = Interval(0.0, 1.0)
+NON_NEGATIVE = Interval(0.0, None)
+POSITIVE = Interval(0.0, None, closed="neither")
+
+
+def _type_name(tp: Any) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def check_type(value: Any, tp: Any, field: str) -> Any:
+    """Return ``value`` coerced to the scalar type ``tp`` or raise ConfigError.
+
+    Integers are accepted where floats are expected; booleans are never taken
+    for numbers, and floats are never silently truncated to integers.
+    """
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(field, value, "a number")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(field, value, "an integer")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(field, value, "true or false")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(field, value, "a string")
+        return value
+    raise TypeError(f"unsupported field type {tp!r} for {field}")
+
+
+def _convert(value: Any, tp: Any, field: str) -> Any:
+    """Convert ``value`` to the annotated type ``tp`` (scalars, dataclasses, dicts, tuples)."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, field)
+    if origin in (dict, Mapping):
+        key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, Mapping):
+            raise ConfigError(field, value, "a table")
+        return {check_type(k, key_tp, field): _convert(v, val_tp, f"{field}.{k}")
+                for k, v in value.items()}
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list | tuple):
+            raise ConfigError(field, value, f"a list of {_type_name(item_tp)}")
+        return tuple(_convert(v, item_tp, f"{field}[{i}]") for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(value, args[0], field)
+    return check_type(value, tp, field)
+
+
+def build(cls: type, data: Any, path: str = "") -> Any:
+    """Build dataclass ``cls`` from a mapping, validating every field.
+
+    Unknown keys, missing required keys, wrong types and values that break a
+    field's ``metadata["check"]`` constraint raise :class:`ConfigError` naming
+    the dotted field path. Missing keys with a default take the default.
+    """
+    prefix = f"{path}." if path else ""
+    if not isinstance(data, Mapping):
+        raise ConfigError(path or cls.__name__, data, "a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}", data[unknown[0]],
+                          "a known key (one of " + ", ".join(sorted(fields)) + ")")
+    kwargs = {}
+    for name, f in fields.items():
+        field_path = f"{prefix}{name}"
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(field_path, None, "given (the key is required)")
+            continue
+        value = _convert(data[name], hints[name], field_path)
+        constraint = f.metadata.get("check")
+        if constraint is not None and not constraint(value):
+            raise ConfigError(field_path, data[name], constraint.describe())
+        kwargs[name] = value
+    obj = cls(**kwargs)
+    validate = getattr(obj, "validate", None)
+    if validate is not None:
+        validate(path)
+    return obj
+
+
+def flatten(data: Mapping, prefix: str = "") -> dict[str, Any]:
+    """Flatten nested tables into ``{"a.b.c": value}`` (lists stay values)."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line ``--set`` value with TOML's scalar syntax.
+
+    ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"'x'"`` or a bare
+    word -> str.
+    """
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: Mapping[str, Any] | None,
+                    what: str = "scenario") -> dict:
+    """Return a deep copy of ``data`` with dotted-key ``overrides`` applied.
+
+    Each key must already exist in ``data`` (so a misspelling is caught) and
+    the new value must have the same type as the old one (an int where a float
+    stood is accepted).
+    """
+    import copy
+
+    result = copy.deepcopy(data)
+    known = flatten(result)
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            import difflib
+
+            close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.75)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(key, value, f"a known {what} key{hint}")
+        old = known[key]
+        if isinstance(old, bool) or isinstance(value, bool):
+            ok = isinstance(old, bool) and isinstance(value, bool)
+        elif isinstance(old, int | float):
+            ok = isinstance(value, int | float) and not (isinstance(old, int) and
+                                                          isinstance(value, float))
+        else:
+            ok = type(value) is type(old)
+        if not ok:
+            raise ConfigError(key, value, f"{_type_name(type(old))} (like the default {old!r})")
+        node = result
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return result

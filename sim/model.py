@@ -1,0 +1,329 @@
+"""EcosystemModel: the bank's scenario ecosystem as a Mesa model on a simpy clock.
+
+``EcosystemModel("city", seed=0).run(365)`` returns the daily KPI table.
+The many (customers, payees) are arrays stepped with numpy; the few (bank,
+platforms, technology partner) are ``mesa.Agent``s. One day's step runs the
+verbs below in order; docs/MODEL.md gives each its equation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim.agents.bank import Bank
+from sim.agents.platforms import PaymentPlatform, TechPartner
+from sim.billing import BillBook
+from sim.calendar import Clock
+from sim.config import ConfigError, Options
+from sim.ledger import Ledger
+from sim.metrics import MetricsCollector
+from sim.network import contact_share
+from sim.payments import Payments, choose_channels, draw_payments
+from sim.rng import Streams
+from sim.scenarios import load_scenario
+from sim.scenarios.catalog import (
+    ACQ_ALIPAY,
+    ACQ_BANK,
+    ACQ_WECHAT,
+    ALIPAY,
+    BANK_APP,
+    CASH,
+    CHAINS,
+    CHANNELS,
+    WECHAT,
+)
+from sim.scenarios.schema import Scenario
+from sim.world import build_world, ecosystem_graph
+
+__all__ = ["EcosystemModel", "MAU_WINDOW_DAYS"]
+
+log = logging.getLogger(__name__)
+
+MAU_WINDOW_DAYS = 30   # monthly-active = used the app in the last 30 days (definition)
+SHARE_EMA_DAYS = 7.0   # platforms watch a 7-day moving average of chain volumes
+ENGINES = ("vectorized",)
+
+
+class EcosystemModel(mesa.Model):
+    """A simulated city: customers, payees, the bank, platforms and partners.
+
+    Parameters
+    ----------
+    scenario : str, path or Scenario, default "city"
+        A shipped scenario name, a TOML file, or a built Scenario.
+    seed : int, default 0
+        Seeds every named random stream; the same seed gives the same output.
+    overrides : mapping, optional
+        Dotted scenario keys to replace, e.g. ``{"population.customers": 20000}``.
+    strategies : sequence of dict or Strategy, optional
+        Levers the bank pulls (see :mod:`sim.strategies`), TOML-like dicts
+        (``{"kind": "fee_waiver", ...}``) or strategy objects.
+    engine : {"vectorized"}
+        Which implementation of the customer rules to step.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown scenario key, a bad value or a bad strategy parameter.
+    """
+
+    def __init__(self, scenario: str | Scenario = "city", seed: int = 0,
+                 overrides: Mapping[str, Any] | None = None,
+                 strategies: Sequence[Any] = (), engine: str = "vectorized"):
+        streams = Streams(seed)  # validates the seed before Mesa sees it
+        super().__init__(rng=seed)
+        if engine not in ENGINES:
+            raise ConfigError("engine", engine, Options(ENGINES).describe())
+        self.scenario: Scenario = load_scenario(scenario, overrides)
+        self.seed = seed
+        self.streams = streams
+        self.world = build_world(self.scenario, self.streams)
+        self.customers = self.world.customers
+        self.merchants = self.world.merchants
+        self.ledger_book = Ledger()
+        self.metrics = MetricsCollector()
+        self.clock = Clock(self.step)
+        self.bank = Bank(self, self.scenario.bank)
+        sp = self.scenario.platforms
+        self.platforms = [
+            PaymentPlatform(self, "wechat_pay", WECHAT, ACQ_WECHAT, sp.wechat_pay),
+            PaymentPlatform(self, "alipay", ALIPAY, ACQ_ALIPAY, sp.alipay),
+        ]
+        self.partner = TechPartner(self)
+        self.billing = BillBook(self.scenario, [m.customers.size for m in self.customers.members],
+                                self.clock, self.streams.daily)
+        # Fraction of the amount a payer saves, per chain and channel (platform
+        # counter-subsidies and chain-wide bank discounts); strategies add more.
+        self.price_discount = np.zeros((len(CHAINS), len(CHANNELS)))
+        # Extra adoption probability per customer per day from strategies.
+        self.adoption_push = np.zeros(self.customers.n, np.float32)
+        self._chain_volume_ema = np.zeros((len(CHAINS), len(CHANNELS)))
+        from sim.strategies import labels_for, make_strategies
+
+        self.strategies = make_strategies(strategies)
+        for strategy, label in zip(self.strategies, labels_for(self.strategies), strict=True):
+            strategy.attach(self, label)
+
+    # ---------------------------------------------------------------- public
+    @property
+    def day(self) -> int:
+        """The day being simulated (or next to be simulated)."""
+        return self.clock.today
+
+    def run(self, days: int, progress: bool = False) -> pd.DataFrame:
+        """Simulate ``days`` more days and return the KPI table so far.
+
+        Rows are indexed by ``day`` (0 = first simulated day); row t is the
+        state at the end of day t (stocks) or what happened during it (flows).
+        """
+        if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 0:
+            raise ConfigError("days", days, "an integer >= 0")
+        if progress:
+            from tqdm import tqdm
+
+            for _ in tqdm(range(days), desc="days", unit="day"):
+                self.clock.run(1)
+        else:
+            self.clock.run(days)
+        return self.kpis
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        return self.metrics.frame()
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        """Tidy ledger: columns day, cause, kind, amount (yuan; income > 0, cost < 0)."""
+        return self.ledger_book.frame(self.metrics.days)
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The ecosystem graph in its current state (see :func:`sim.world.ecosystem_graph`)."""
+        return ecosystem_graph(self.world)
+
+    # ---------------------------------------------------------------- the day
+    def step(self) -> None:
+        """Simulate one day (called by the clock; do not call directly)."""
+        day = self.clock.today
+        pop = self.customers
+        accounts_before = int(pop.has_account.sum())
+        peer_share = contact_share(self.world.adjacency, self.world.degree, pop.has_app)
+        installs = self._adopt(day, peer_share).size
+        for s in self.strategies:
+            s.before_payments(day)
+        pay = self._pay(day, peer_share)
+        installs += self._resolve_stuck(day, pay)
+        for s in self.strategies:
+            s.after_payments(day, pay)
+        flows = self._settle(day, pay)
+        pop.record_payments(day, pay.payer, pay.channel,
+                            self.scenario.channels.habit_learning_rate)
+        self._age_apps(day)
+        self._update_deposits()
+        self._review_merchants(day)
+        self._watch_chain_shares(day, pay)
+        self._record(day, pay, flows, installs, accounts_before)
+
+    def _adopt(self, day: int, peer_share: np.ndarray) -> np.ndarray:
+        """App adoption: p_i = p * digital_i + q * x_i + push_i (Bass-type hazard)."""
+        a = self.scenario.adoption
+        pop = self.customers
+        p = a.external_rate * pop.digital_affinity + a.imitation_rate * peer_share
+        p += self.adoption_push
+        return pop.adopt(day, p, self.scenario.bank.p_debit_card,
+                         self.streams.daily("customers.adoption", day))
+
+    def _pay(self, day: int, peer_share: np.ndarray) -> Payments:
+        """Draw the day's payments and choose their channels."""
+        rng = self.streams.daily("customers.payments", day)
+        pay = draw_payments(day, self.customers, self.merchants, self.world.chains,
+                            self.billing.rate, self.billing.due(day), rng)
+        saving = self._saving(day, pay)
+        ch = self.scenario.channels
+        pay.stuck = choose_channels(pay, self.customers, self.merchants.accepts(day), peer_share,
+                                    np.array(ch.asc.as_tuple()), ch.beta_habit, ch.beta_peer,
+                                    ch.beta_price, saving, rng)
+        return pay
+
+    def _saving(self, day: int, pay: Payments) -> np.ndarray | None:
+        """Fraction of each amount saved per channel (E x 5), or None if no offer runs."""
+        saving = None
+        if self.price_discount.any():
+            saving = self.price_discount[pay.chain]
+        for s in self.strategies:
+            extra = s.saving(day, pay)
+            if extra is not None:
+                saving = extra if saving is None else saving + extra
+        return saving
+
+    def _resolve_stuck(self, day: int, pay: Payments) -> int:
+        """Payers facing a payee that accepts only the bank app, without the app:
+        they install it with probability ``need_rate`` (opening an account if
+        needed) or pay at a branch counter (cash). Returns new installs."""
+        stuck = np.flatnonzero(pay.stuck)
+        pay.fallback = np.zeros(pay.size, bool)
+        if stuck.size == 0:
+            return 0
+        rng = self.streams.daily("customers.need", day)
+        adopt = rng.random(stuck.size) < self.scenario.adoption.need_rate
+        pop = self.customers
+        adopters = np.unique(pay.payer[stuck[adopt]])
+        pop.open_accounts(adopters, day, self.scenario.bank.p_debit_card, rng)
+        new = pop.install_apps(adopters, day)
+        pay.channel[stuck[adopt]] = BANK_APP
+        pay.channel[stuck[~adopt]] = CASH
+        pay.fallback[stuck[~adopt]] = True
+        return int(new.size)
+
+    def _settle(self, day: int, pay: Payments) -> dict[str, Any]:
+        """Route the money: channel volumes, acquiring fees, payee receipts."""
+        book = self.merchants
+        acquirer = book.acquirer[pay.payee]
+        on_bank = acquirer == ACQ_BANK
+        volume = np.bincount(pay.channel, weights=pay.amount, minlength=len(CHANNELS))
+        bank_volume = float(pay.amount[on_bank].sum())
+        fee = bank_volume * self.scenario.bank.acquiring_fee_rate
+        self.ledger_book.book(day, "acquiring_fee", fee)
+        for platform in self.platforms:
+            acquired = acquirer == platform.acquirer
+            platform.fee_revenue += float(pay.amount[acquired].sum()) * platform.params.fee_rate
+            discount = self.price_discount[:, platform.channel]
+            if discount.any():
+                paid_with = pay.channel == platform.channel
+                platform.subsidy_spent += float((pay.amount * discount[pay.chain])[paid_with].sum())
+        receipts = np.bincount(pay.payee, weights=pay.amount, minlength=book.n)
+        by_app = pay.channel == BANK_APP
+        app_receipts = np.bincount(pay.payee[by_app], weights=pay.amount[by_app], minlength=book.n)
+        if day == 0:
+            self._set_demand_reference(pay)
+        book.settle(day, receipts, app_receipts)
+        return {"volume": volume, "bank_volume": bank_volume, "fee": fee}
+
+    def _set_demand_reference(self, pay: Payments) -> None:
+        """Day 0's bank-app share of each chain's volume: the level at which the
+        demand term of merchants' reviews is zero (their calibration point)."""
+        vol = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
+                          weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS))
+        vol = vol.reshape(len(CHAINS), len(CHANNELS))
+        total = vol.sum(axis=1)
+        ref = np.divide(vol[:, BANK_APP], total, out=np.zeros(len(CHAINS)), where=total > 0)
+        self.merchants.demand_ref = ref
+        self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
+
+    def _age_apps(self, day: int) -> None:
+        """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""
+        a, b = self.scenario.adoption, self.scenario.bank
+        pop = self.customers
+        pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
+                              self.streams.daily("customers.dormancy", day))
+        pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
+                              self.streams.daily("customers.cross_sell", day))
+
+    def _update_deposits(self) -> None:
+        b = self.scenario.bank
+        self.customers.update_wallet_share(b.wallet_share_base, b.wallet_share_gain,
+                                           b.wallet_share_days)
+
+    def _review_merchants(self, day: int) -> None:
+        m = self.scenario.merchants
+        self.merchants.review(day, m.switching_cost, m.beta_fee, m.beta_demand,
+                              self.scenario.bank.acquiring_fee_rate, m.review_interval_days,
+                              self.streams.daily("merchants.review", day))
+
+    def _watch_chain_shares(self, day: int, pay: Payments) -> None:
+        """Platforms see the bank app's share of each chain's volume (7-day EMA)."""
+        vol = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
+                          weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS))
+        vol = vol.reshape(len(CHAINS), len(CHANNELS))
+        if day == 0:
+            self._chain_volume_ema = vol
+        else:
+            self._chain_volume_ema += (vol - self._chain_volume_ema) / SHARE_EMA_DAYS
+        total = self._chain_volume_ema.sum(axis=1)
+        share = np.divide(self._chain_volume_ema[:, BANK_APP], total,
+                          out=np.zeros(len(CHAINS)), where=total > 0)
+        for platform in self.platforms:
+            platform.observe(day, share)
+
+    def _record(self, day: int, pay: Payments, flows: dict[str, Any], installs: int,
+                accounts_before: int) -> None:
+        pop, book = self.customers, self.merchants
+        retail = pop.retail_deposits()
+        corporate = float(book.balance.sum())
+        credit = int(pop.has_credit.sum())
+        nii, cards = self.bank.book_balance_sheet(day, retail, corporate, credit)
+        ledger = self.ledger_book
+        spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))
+        accounts = int(pop.has_account.sum())
+        volume = flows["volume"]
+        self.metrics.record(day, {
+            "customers": pop.n,
+            "app_users": int(pop.has_app.sum()),
+            "app_mau": int(pop.app_active(day, MAU_WINDOW_DAYS).sum()),
+            "app_dau": int((pop.last_app_use == day).sum()),
+            "accounts": accounts,
+            "debit_cards": int(pop.has_debit.sum()),
+            "credit_cards": credit,
+            "retail_deposits": retail,
+            "corporate_deposits": corporate,
+            "merchants_on_bank": int(book.on_bank().sum()),
+            "new_accounts": accounts - accounts_before,
+            "new_app_users": installs,
+            "payments": pay.size,
+            "fallback_payments": int(pay.fallback.sum()),
+            **{f"volume_{ch}": float(volume[k]) for k, ch in enumerate(CHANNELS)},
+            "volume_bank_acquired": flows["bank_volume"],
+            "fee_income": flows["fee"],
+            "net_interest_income": nii,
+            "card_income": cards,
+            "strategy_spend": spend,
+            "abuse_loss": 0.0 - ledger.day_total(day, "abuse"),
+            "net_contribution": ledger.day_total(day),
+        })

@@ -1,0 +1,78 @@
+"""Writing results: atomic files and a manifest that lets anyone reproduce them.
+
+Every file is written to a temporary name in the same folder and then renamed
+(``os.replace`` is atomic on POSIX), so a reader or a killed run never sees a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_parquet",
+           "package_versions", "write_single_run"]
+
+_PACKAGES = ("sim", "mesa", "numpy", "scipy", "pandas", "networkx", "simpy", "matplotlib")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    import io
+
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_single_run(out: Path, model, kpis: pd.DataFrame, overrides: dict) -> None:
+    """KPI table, ledger and manifest of one model run, under ``out``."""
+    out = Path(out)
+    atomic_write_parquet(out / "kpis.parquet", kpis)
+    atomic_write_parquet(out / "ledger.parquet", model.ledger)
+    atomic_write_json(out / "manifest.json", {
+        "kind": "single_run",
+        "scenario": model.scenario.name,
+        "seed": model.seed,
+        "days": len(kpis),
+        "overrides": overrides,
+        "strategies": [s.get_params() for s in model.strategies],
+        "versions": package_versions(),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    })

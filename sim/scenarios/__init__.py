@@ -1,0 +1,72 @@
+"""Ready-made scenarios (TOML data shipped with the package) and their loader.
+
+``load_scenario("city")`` reads ``sim/scenarios/city.toml``; a path to any
+``.toml`` file works too. Overrides use dotted keys, e.g.
+``{"population.customers": 20000}``; a misspelled key or a value of the wrong
+type raises :class:`sim.config.ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.config import ConfigError, apply_overrides, build
+from sim.scenarios.catalog import CATEGORIES, CHAIN_CATEGORY, CHAINS, CHANNELS
+from sim.scenarios.schema import Scenario
+
+__all__ = ["load_scenario", "scenario_names", "scenario_data", "Scenario",
+           "CATEGORIES", "CHAINS", "CHAIN_CATEGORY", "CHANNELS"]
+
+_HERE = Path(__file__).parent
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenarios shipped with the package."""
+    return sorted(p.stem for p in _HERE.glob("*.toml"))
+
+
+def scenario_data(name_or_path: str | Path) -> dict[str, Any]:
+    """The raw TOML tables of a scenario, by shipped name or file path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        if str(name_or_path) not in scenario_names():
+            raise ConfigError("scenario", str(name_or_path),
+                              "a shipped scenario (" + ", ".join(scenario_names())
+                              + ") or a path to a .toml file")
+        path = _HERE / f"{name_or_path}.toml"
+    if not path.exists():
+        raise ConfigError("scenario", str(name_or_path), "an existing scenario file")
+    with path.open("rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("scenario", str(path), f"valid TOML ({exc})") from None
+
+
+def load_scenario(name_or_path: str | Path | Scenario,
+                  overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load, override and validate a scenario.
+
+    Parameters
+    ----------
+    name_or_path : str, Path or Scenario
+        A shipped scenario name (see :func:`scenario_names`), a TOML path, or
+        an already built Scenario (returned as is when there are no overrides).
+    overrides : mapping, optional
+        Dotted keys to replace, e.g. ``{"population.customers": 20000}``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown scenario, unknown key, wrong type or out-of-range value.
+    """
+    if isinstance(name_or_path, Scenario):
+        if overrides:
+            raise ConfigError("overrides", dict(overrides),
+                              "empty when a built Scenario is passed (pass its name instead)")
+        return name_or_path
+    data = apply_overrides(scenario_data(name_or_path), overrides)
+    return build(Scenario, data)

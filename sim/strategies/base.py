@@ -1,0 +1,187 @@
+"""The one small interface every lever shares.
+
+A strategy is built from keyword parameters (the TOML table of an experiment
+file, minus ``kind``), which it stores as given after checking them against
+its declared constraints with :func:`sim.config.build`'s message template.
+``get_params()`` returns them so the runner can record exactly what ran.
+Runtime state ends in ``_``. The model calls, in a day's order:
+
+- ``attach(model)`` once: register ledger causes, start simpy processes;
+- ``before_payments(day)``: change contracts, acceptance, adoption pushes;
+- ``saving(day, payments)``: fraction of each amount saved per channel (or None);
+- ``after_payments(day, payments)``: pay rewards, book costs.
+
+Every yuan goes through :meth:`Strategy.spend` (or :meth:`Strategy.afford`
+for per-event payouts), which books it in the ledger under
+``"<label>:<cause>"`` and never lets the total exceed ``budget``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
+
+__all__ = ["Param", "Strategy", "register", "STRATEGY_KINDS", "make_strategies"]
+
+STRATEGY_KINDS: dict[str, type[Strategy]] = {}
+
+
+@dataclass(frozen=True)
+class Param:
+    """Declared parameter: type, constraint (or None), default (``REQUIRED`` if none), doc."""
+
+    type: type
+    check: Any = None
+    default: Any = None
+    doc: str = ""
+
+
+REQUIRED = object()
+
+COMMON: dict[str, Param] = {
+    "name": Param(str, None, "", "label in the ledger and reports (default: the kind)"),
+    "start_day": Param(int, Interval(0, None), 0, "first day the lever acts"),
+    "duration_days": Param(int, Interval(1, None), 10**9, "days it acts (default: to the end)"),
+    "budget": Param(float, NON_NEGATIVE, math.inf, "cap on the yuan it may spend"),
+}
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator adding a strategy kind to :data:`STRATEGY_KINDS`."""
+    STRATEGY_KINDS[cls.kind] = cls
+    return cls
+
+
+class Strategy:
+    """Base class of the levers; see the module docstring for the life cycle."""
+
+    kind: ClassVar[str] = ""
+    parameters: ClassVar[dict[str, Param]] = {}
+
+    def __init__(self, _path: str = "", **params: Any):
+        self._path = _path or self.kind
+        declared = {**COMMON, **self.parameters}
+        for key in params:
+            if key not in declared:
+                raise ConfigError(f"{self._path}.{key}", params[key],
+                                  f"a parameter of {self.kind} (one of "
+                                  + ", ".join(sorted(declared)) + ")")
+        self._params: dict[str, Any] = {}
+        for key, spec in declared.items():
+            value = params.get(key, spec.default)
+            if value is REQUIRED:
+                raise ConfigError(f"{self._path}.{key}", None, "given (required)")
+            if key == "budget" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if value is not None and not (isinstance(value, tuple | list) or spec.type is list):
+                value = check_type(value, spec.type, f"{self._path}.{key}")
+            if spec.check is not None and not spec.check(value):
+                raise ConfigError(f"{self._path}.{key}", value, spec.check.describe())
+            self._params[key] = value
+        self.validate()
+
+    def __getattr__(self, name: str) -> Any:
+        params = self.__dict__.get("_params", {})
+        if name in params:
+            return params[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters as given (defaults filled in), with ``kind``."""
+        return {"kind": self.kind, **self._params}
+
+    def validate(self) -> None:
+        """Cross-parameter checks; subclasses extend."""
+
+    def error(self, key: str, value: Any, allowed: str) -> ConfigError:
+        return ConfigError(f"{self._path}.{key}", value, allowed)
+
+    # --------------------------------------------------------------- life cycle
+    @property
+    def end_day(self) -> int:
+        """First day after the lever's window."""
+        return self.start_day + self.duration_days
+
+    def active(self, day: int) -> bool:
+        return self.start_day <= day < self.end_day
+
+    def attach(self, model, label: str) -> None:
+        """Bind to ``model``; ``label`` names this strategy's ledger causes."""
+        self.model_ = model
+        self.label_ = label
+        self.spent_ = 0.0
+
+    def cause(self, name: str, kind: str = "strategy") -> str:
+        cause = f"{self.label_}:{name}"
+        self.model_.ledger_book.register(cause, kind)
+        return cause
+
+    def before_payments(self, day: int) -> None:
+        """Hook: act before the day's payments."""
+
+    def saving(self, day: int, payments) -> np.ndarray | None:
+        """Hook: E x 5 fractions of each amount saved per channel, or None."""
+        return None
+
+    def after_payments(self, day: int, payments) -> None:
+        """Hook: pay rewards and book costs after the day's payments."""
+
+    # ------------------------------------------------------------------- money
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.budget - self.spent_)
+
+    def spend(self, day: int, cause: str, amount: float, kind: str = "strategy") -> float:
+        """Book up to ``amount`` yuan of cost (what the budget allows); returns it."""
+        amount = min(float(amount), self.remaining)
+        if amount > 0:
+            self.model_.ledger_book.book(day, self.cause(cause, kind), -amount)
+            self.spent_ += amount
+        return amount
+
+    def afford(self, amounts: np.ndarray) -> np.ndarray:
+        """Mask of the per-event payouts the remaining budget covers, in order."""
+        return np.cumsum(amounts) <= self.remaining + 1e-9
+
+
+def make_strategies(specs, path: str = "strategies") -> list[Strategy]:
+    """Build strategy objects from TOML-like dicts (``{"kind": ..., ...}``) or objects.
+
+    Each gets a unique label: its ``name`` or its kind, suffixed ``#2``, ``#3``
+    when repeated.
+    """
+    built: list[Strategy] = []
+    for i, spec in enumerate(specs or ()):
+        where = f"{path}[{i}]"
+        if isinstance(spec, Strategy):
+            built.append(spec)
+            continue
+        if not isinstance(spec, dict):
+            raise ConfigError(where, spec, "a table with a 'kind' key or a Strategy")
+        kind = spec.get("kind")
+        if kind not in STRATEGY_KINDS:
+            kinds = Options(tuple(sorted(STRATEGY_KINDS)))
+            raise ConfigError(f"{where}.kind", kind, kinds.describe())
+        params = {k: v for k, v in spec.items() if k != "kind"}
+        built.append(STRATEGY_KINDS[kind](_path=where, **params))
+    return built
+
+
+def labels_for(strategies: list[Strategy]) -> list[str]:
+    """Unique ledger labels: the name (or kind), suffixed when repeated."""
+    seen: dict[str, int] = {}
+    out = []
+    for s in strategies:
+        base = s.name or s.kind
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return out
