@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["KPI", "KPIS", "KPI_NAMES", "MetricsCollector", "horizon_value"]
+__all__ = ["KPI", "KPIS", "KPI_NAMES", "MAU_WINDOW_DAYS", "MetricsCollector", "horizon_value"]
+
+MAU_WINDOW_DAYS = 30  # monthly-active = paid with the app in the last 30 days (definition)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ KPIS: tuple[KPI, ...] = (
     KPI("retail_deposits", "yuan", "Retail deposits", "stock"),
     KPI("corporate_deposits", "yuan", "Corporate deposits", "stock"),
     KPI("merchants_on_bank", "merchants", "Payees acquired by the bank", "stock"),
+    KPI("acquired_users", "customers", "App users acquired since day 0", "stock"),
+    KPI("acquired_90d_ago", "customers", "Acquired at least 90 days ago", "stock"),
+    KPI("retained_90d", "customers", "Acquired 90+ days ago and monthly-active", "stock"),
     KPI("new_accounts", "customers", "New accounts", "flow"),
     KPI("new_app_users", "customers", "New app installs", "flow"),
     KPI("payments", "payments", "Payments", "flow"),
@@ -50,6 +55,7 @@ KPIS: tuple[KPI, ...] = (
     KPI("card_income", "yuan", "Credit-card income", "flow"),
     KPI("strategy_spend", "yuan", "Strategy spend", "flow"),
     KPI("abuse_loss", "yuan", "Loss to promotion abuse", "flow"),
+    KPI("claims_refused_genuine", "claims", "Genuine claims refused by risk control", "flow"),
     KPI("net_contribution", "yuan", "Net contribution", "flow"),
 )
 KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)

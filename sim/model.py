@@ -23,7 +23,7 @@ from sim.billing import BillBook
 from sim.calendar import Clock
 from sim.config import ConfigError, Options
 from sim.ledger import Ledger
-from sim.metrics import MetricsCollector
+from sim.metrics import MAU_WINDOW_DAYS, MetricsCollector
 from sim.network import contact_share
 from sim.payments import Payments, choose_channels, draw_payments
 from sim.rng import Streams
@@ -42,11 +42,10 @@ from sim.scenarios.catalog import (
 from sim.scenarios.schema import Scenario
 from sim.world import build_world, ecosystem_graph
 
-__all__ = ["EcosystemModel", "MAU_WINDOW_DAYS"]
+__all__ = ["EcosystemModel"]
 
 log = logging.getLogger(__name__)
 
-MAU_WINDOW_DAYS = 30   # monthly-active = used the app in the last 30 days (definition)
 SHARE_EMA_DAYS = 7.0   # platforms watch a 7-day moving average of chain volumes
 ENGINES = ("vectorized",)
 
@@ -102,8 +101,9 @@ class EcosystemModel(mesa.Model):
         # Fraction of the amount a payer saves, per chain and channel (platform
         # counter-subsidies and chain-wide bank discounts); strategies add more.
         self.price_discount = np.zeros((len(CHAINS), len(CHANNELS)))
-        # Extra adoption probability per customer per day from strategies.
-        self.adoption_push = np.zeros(self.customers.n, np.float32)
+        # Utility added to a channel in a chain (omnichannel deployment lowers friction).
+        self.utility_shift = np.zeros((len(CHAINS), len(CHANNELS)))
+        self.refused_genuine = 0  # today's genuine claims refused by risk control
         self._chain_volume_ema = np.zeros((len(CHAINS), len(CHANNELS)))
         from sim.strategies import labels_for, make_strategies
 
@@ -176,7 +176,10 @@ class EcosystemModel(mesa.Model):
         a = self.scenario.adoption
         pop = self.customers
         p = a.external_rate * pop.digital_affinity + a.imitation_rate * peer_share
-        p += self.adoption_push
+        for s in self.strategies:
+            push = s.adoption_push(day)
+            if push is not None:
+                p = p + push
         return pop.adopt(day, p, self.scenario.bank.p_debit_card,
                          self.streams.daily("customers.adoption", day))
 
@@ -187,9 +190,9 @@ class EcosystemModel(mesa.Model):
                             self.billing.rate, self.billing.due(day), rng)
         saving = self._saving(day, pay)
         ch = self.scenario.channels
+        asc = np.array(ch.asc.as_tuple()) + self.utility_shift
         pay.stuck = choose_channels(pay, self.customers, self.merchants.accepts(day), peer_share,
-                                    np.array(ch.asc.as_tuple()), ch.beta_habit, ch.beta_peer,
-                                    ch.beta_price, saving, rng)
+                                    asc, ch.beta_habit, ch.beta_peer, ch.beta_price, saving, rng)
         return pay
 
     def _saving(self, day: int, pay: Payments) -> np.ndarray | None:
@@ -201,7 +204,7 @@ class EcosystemModel(mesa.Model):
             extra = s.saving(day, pay)
             if extra is not None:
                 saving = extra if saving is None else saving + extra
-        return saving
+        return None if saving is None else np.minimum(saving, 1.0)  # never more than the amount
 
     def _resolve_stuck(self, day: int, pay: Payments) -> int:
         """Payers facing a payee that accepts only the bank app, without the app:
@@ -229,7 +232,7 @@ class EcosystemModel(mesa.Model):
         on_bank = acquirer == ACQ_BANK
         volume = np.bincount(pay.channel, weights=pay.amount, minlength=len(CHANNELS))
         bank_volume = float(pay.amount[on_bank].sum())
-        fee = bank_volume * self.scenario.bank.acquiring_fee_rate
+        fee = float((pay.amount * book.bank_fee_rate[pay.payee])[on_bank].sum())
         self.ledger_book.book(day, "acquiring_fee", fee)
         for platform in self.platforms:
             acquired = acquirer == platform.acquirer
@@ -273,9 +276,24 @@ class EcosystemModel(mesa.Model):
 
     def _review_merchants(self, day: int) -> None:
         m = self.scenario.merchants
+        self.merchants.end_waivers(day)
         self.merchants.review(day, m.switching_cost, m.beta_fee, m.beta_demand,
-                              self.scenario.bank.acquiring_fee_rate, m.review_interval_days,
-                              self.streams.daily("merchants.review", day))
+                              m.review_interval_days, self.streams.daily("merchants.review", day))
+
+    def screen_claims(self, day: int, abusive: np.ndarray) -> np.ndarray:
+        """Pass promotion claims through every active risk control; returns approved.
+
+        ``abusive`` marks claims by bonus hunters (hidden from the bank; the
+        screen catches them with its detection rate and wrongly refuses a
+        share of genuine ones).
+        """
+        approved = np.ones(abusive.size, bool)
+        for s in self.strategies:
+            screen = getattr(s, "screen", None)
+            if screen is not None and s.active(day):
+                approved &= screen(day, abusive)
+        self.refused_genuine += int((~approved & ~abusive).sum())
+        return approved
 
     def _watch_chain_shares(self, day: int, pay: Payments) -> None:
         """Platforms see the bank app's share of each chain's volume (7-day EMA)."""
@@ -303,10 +321,18 @@ class EcosystemModel(mesa.Model):
         spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))
         accounts = int(pop.has_account.sum())
         volume = flows["volume"]
+        installed = pop.install_day >= 0  # acquired during the run
+        matured = installed & (pop.install_day <= day - 90)
+        active = pop.app_active(day, MAU_WINDOW_DAYS)
+        refused, self.refused_genuine = self.refused_genuine, 0
         self.metrics.record(day, {
+            "acquired_users": int(installed.sum()),
+            "acquired_90d_ago": int(matured.sum()),
+            "retained_90d": int((matured & active).sum()),
+            "claims_refused_genuine": refused,
             "customers": pop.n,
             "app_users": int(pop.has_app.sum()),
-            "app_mau": int(pop.app_active(day, MAU_WINDOW_DAYS).sum()),
+            "app_mau": int(active.sum()),
             "app_dau": int((pop.last_app_use == day).sum()),
             "accounts": accounts,
             "debit_cards": int(pop.has_debit.sum()),

@@ -148,10 +148,11 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
     """Pick each event's channel by multinomial logit; returns a mask of stuck events.
 
-    Utility of channel k for payer i: V_k = asc_k + beta_habit * h_ik
+    Utility of channel k for payer i in chain c: V_k = asc_ck + beta_habit * h_ik
     + beta_peer * x_i [k = bank app] + beta_price * s_i * d_ek, where h is the
     habit stock, x the share of i's contacts with the app, s the price
-    sensitivity and d the fraction of the amount saved (discounts). Only
+    sensitivity and d the fraction of the amount saved (discounts); ``asc`` is
+    a chain x channel table (the constants plus strategies' shifts). Only
     channels the payee accepts are available, and the bank app only to payers
     who have it; P(k) = exp(V_k) / sum over available exp(V_j).
 
@@ -160,14 +161,17 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     at a branch counter). ``pay.channel`` is set for the others.
     """
     n = pay.size
-    v = asc + beta_habit * pop.habit[pay.payer]
+    v = asc[pay.chain] + beta_habit * pop.habit[pay.payer]
     v[:, BANK_APP] += beta_peer * peer_share[pay.payer]
     if saving is not None:
         v += beta_price * pop.price_sensitivity[pay.payer, None] * saving
     avail = accepts[pay.payee]
     avail[:, BANK_APP] &= pop.has_app[pay.payer]
+    v[~avail] = -np.inf
+    top = v.max(axis=1)
+    top[~np.isfinite(top)] = 0.0  # no channel available: every weight is 0
+    v -= top[:, None]             # exp of at most 0: no overflow, same probabilities
     w = np.exp(v, out=v)
-    w *= avail
     cum = np.cumsum(w, axis=1, out=w)
     total = cum[:, -1]
     u = rng.random(n) * total

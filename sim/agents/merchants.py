@@ -60,8 +60,11 @@ class MerchantBook:
         self.locked_until = np.full(m, NEVER, np.int32)      # contract: stays on the bank until
         self.waiver_until = np.full(m, NEVER, np.int32)      # acquiring fee waived until
         self.waiver_rate = np.zeros(m)                        # share of the bank fee waived
+        self.waiver_owner = np.full(m, -1, np.int16)          # strategy that pays the waiver
+        self.fee_jump = np.zeros(m)                           # yuan/month of fees just reinstated
+        self.bank_fee_rate = np.zeros(m)                      # the bank's fee for this payee
         self.offer_waiver_rate = np.zeros(m)                  # waiver on offer if they switch
-        self.offer_waiver_days = np.zeros(m, np.int32)
+        self.offer_waiver_until = np.full(m, NEVER, np.int32)  # the offered waiver's last day + 1
         self.offer_subsidy = np.zeros(m)                      # one-off switching subsidy, yuan
         self.next_review = np.zeros(m, np.int32)
         self.receipts_ema = np.zeros(m)                       # yuan per day
@@ -104,6 +107,7 @@ class MerchantBook:
                 book.acquirer[lo:hi] == ACQ_BANK,
                 rng.choice(len(ACQUIRERS), size=k, p=rivals), book.acquirer[lo:hi])
             shares.append(p.acquirer.bank)
+        book.bank_fee_rate[:] = scenario.bank.acquiring_fee_rate
         book.bank_constant = calibrate_bank_constant(np.array(shares),
                                                      scenario.merchants.switching_cost)
         return book
@@ -167,15 +171,16 @@ class MerchantBook:
                          out=np.zeros(self.n), where=self.receipts_ema > 0)
 
     def review(self, day: int, switching_cost: float, beta_fee: float, beta_demand: float,
-               bank_fee_rate: float, interval: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray]:
+               interval: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Payees due today review their acquirer; returns (joined, left) ids.
 
         Off the bank: switch with p = sigmoid(alpha_c + beta_fee * S / 1000 +
         beta_demand * (d - d_c) - c), S = yuan saved in the first month by a
         waiver on offer plus any one-off subsidy, d = bank-app share of the
         payee's receipts, d_c the chain's day-0 share. On the bank and free of
-        contract: leave with p = sigmoid(-alpha_c - beta_demand * (d - d_c) - c).
+        contract: leave with p = sigmoid(-alpha_c + beta_fee * J / 1000
+        - beta_demand * (d - d_c) - c), where J is the monthly fee a payee has
+        just had reinstated when its waiver ended (felt at its next review only).
         """
         due = np.flatnonzero(self.next_review == day)
         self.next_review[due] += interval
@@ -185,10 +190,11 @@ class MerchantBook:
         demand = beta_demand * (self.bank_app_share()[due] - self.demand_ref[c])
         alpha = self.bank_constant[c]
         on = self.acquirer[due] == ACQ_BANK
-        saving = (self.offer_waiver_rate[due] * bank_fee_rate * self.receipts_ema[due] * 30.0
-                  + self.offer_subsidy[due])
+        monthly_fee = self.bank_fee_rate[due] * self.receipts_ema[due] * 30.0
+        saving = self.offer_waiver_rate[due] * monthly_fee + self.offer_subsidy[due]
         u_join = alpha + beta_fee * saving / 1000.0 + demand - switching_cost
-        u_leave = -alpha - demand - switching_cost
+        u_leave = -alpha + beta_fee * self.fee_jump[due] / 1000.0 - demand - switching_cost
+        self.fee_jump[due] = 0.0
         p = np.where(on, _sigmoid(u_leave), _sigmoid(u_join))
         p[on & (day < self.locked_until[due])] = 0.0
         switch = rng.random(due.size) < p
@@ -199,6 +205,13 @@ class MerchantBook:
         self.acquirer[joined] = ACQ_BANK
         offered = joined[self.offer_waiver_rate[joined] > 0]
         self.waiver_rate[offered] = self.offer_waiver_rate[offered]
-        self.waiver_until[offered] = day + self.offer_waiver_days[offered]
-        self.locked_until[offered] = day + self.offer_waiver_days[offered]
+        self.waiver_until[offered] = self.offer_waiver_until[offered]
+        self.locked_until[offered] = self.offer_waiver_until[offered]
         return joined, left
+
+    def end_waivers(self, day: int) -> None:
+        """Waivers ending today: the payee now feels the reinstated monthly fee."""
+        ending = np.flatnonzero(self.waiver_until == day)
+        self.fee_jump[ending] = (self.waiver_rate[ending] * self.bank_fee_rate[ending]
+                                 * self.receipts_ema[ending] * 30.0)
+        self.waiver_rate[ending] = 0.0

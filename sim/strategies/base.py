@@ -6,8 +6,9 @@ its declared constraints with :func:`sim.config.build`'s message template.
 ``get_params()`` returns them so the runner can record exactly what ran.
 Runtime state ends in ``_``. The model calls, in a day's order:
 
-- ``attach(model)`` once: register ledger causes, start simpy processes;
-- ``before_payments(day)``: change contracts, acceptance, adoption pushes;
+- ``attach(model, label)`` once: bind, draw targets, start simpy processes;
+- ``adoption_push(day)``: extra install probability per customer (marketing);
+- ``before_payments(day)``: change contracts, acceptance, invite friends;
 - ``saving(day, payments)``: fraction of each amount saved per channel (or None);
 - ``after_payments(day, payments)``: pay rewards, book costs.
 
@@ -25,8 +26,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
+from sim.scenarios.catalog import CHAINS
 
-__all__ = ["Param", "Strategy", "register", "STRATEGY_KINDS", "make_strategies"]
+__all__ = ["Param", "REQUIRED", "Strategy", "register", "STRATEGY_KINDS", "make_strategies",
+           "labels_for", "CHAIN", "CHAIN_LIST", "PROB"]
 
 STRATEGY_KINDS: dict[str, type[Strategy]] = {}
 
@@ -42,6 +45,9 @@ class Param:
 
 
 REQUIRED = object()
+PROB = Interval(0.0, 1.0)
+CHAIN = Options(CHAINS)        # a chain id
+CHAIN_LIST = Options(CHAINS)   # each item of a list of chain ids
 
 COMMON: dict[str, Param] = {
     "name": Param(str, None, "", "label in the ledger and reports (default: the kind)"),
@@ -49,6 +55,31 @@ COMMON: dict[str, Param] = {
     "duration_days": Param(int, Interval(1, None), 10**9, "days it acts (default: to the end)"),
     "budget": Param(float, NON_NEGATIVE, math.inf, "cap on the yuan it may spend"),
 }
+
+
+def _check_param(value: Any, spec: Param, field: str) -> Any:
+    """Type- and range-check one parameter value against its declaration."""
+    if value is None:
+        return None
+    if spec.type is list:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(field, value, "a list of names")
+        value = list(value)
+        if spec.check is not None:
+            bad = [v for v in value if not spec.check(v)]
+            if bad:
+                raise ConfigError(field, bad[0], spec.check.describe())
+        return value
+    if spec.type is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(field, value, "a table")
+        return value
+    if spec.type is float and isinstance(value, float) and math.isinf(value):
+        return value
+    value = check_type(value, spec.type, field)
+    if spec.check is not None and not spec.check(value):
+        raise ConfigError(field, value, spec.check.describe())
+    return value
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
@@ -76,12 +107,7 @@ class Strategy:
             value = params.get(key, spec.default)
             if value is REQUIRED:
                 raise ConfigError(f"{self._path}.{key}", None, "given (required)")
-            if key == "budget" and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if value is not None and not (isinstance(value, tuple | list) or spec.type is list):
-                value = check_type(value, spec.type, f"{self._path}.{key}")
-            if spec.check is not None and not spec.check(value):
-                raise ConfigError(f"{self._path}.{key}", value, spec.check.describe())
+            value = _check_param(value, spec, f"{self._path}.{key}")
             self._params[key] = value
         self.validate()
 
@@ -101,6 +127,32 @@ class Strategy:
 
     def validate(self) -> None:
         """Cross-parameter checks; subclasses extend."""
+
+    # ------------------------------------------------------------- targeting
+    def segment_mask(self, key: str = "segments") -> np.ndarray:
+        """Customers in the segments named by parameter ``key`` (all if None)."""
+        names = self._params.get(key)
+        pop = self.model_.customers
+        if names is None:
+            return np.ones(pop.n, bool)
+        known = list(self.model_.scenario.segments)
+        for name in names:
+            if name not in known:
+                raise self.error(key, name, Options(tuple(known)).describe())
+        return np.isin(pop.segment, [known.index(n) for n in names])
+
+    def chain_mask(self, key: str = "chains") -> np.ndarray:
+        """Boolean per chain for the chains named by parameter ``key`` (all if None)."""
+        names = self._params.get(key)
+        return np.ones(len(CHAINS), bool) if names is None else np.isin(CHAINS, names)
+
+    def largest_payees(self, chain: int, count: int, eligible: np.ndarray) -> np.ndarray:
+        """Up to ``count`` eligible payees of ``chain``, largest expected receipts first."""
+        book = self.model_.merchants
+        ids = book.chain_ids(chain)
+        ids = ids[eligible[ids]]
+        order = np.argsort(-book.receipts_ema[ids], kind="stable")
+        return ids[order[:count]]
 
     def error(self, key: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"{self._path}.{key}", value, allowed)
@@ -124,6 +176,10 @@ class Strategy:
         cause = f"{self.label_}:{name}"
         self.model_.ledger_book.register(cause, kind)
         return cause
+
+    def adoption_push(self, day: int) -> np.ndarray | None:
+        """Hook: extra probability per customer of installing the app today, or None."""
+        return None
 
     def before_payments(self, day: int) -> None:
         """Hook: act before the day's payments."""
