@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sim run --scenario city --days 365 --name demo
+	$(BIN)/sim run experiments/demo.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

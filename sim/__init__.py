@@ -7,8 +7,13 @@
 """
 
 from sim.config import ConfigError
+from sim.experiment import load_experiment, load_results, run_experiment
 from sim.model import EcosystemModel
 from sim.scenarios import load_scenario, scenario_names
+from sim.strategies import (AggregatedQR, ExclusiveChannel, FeeWaiver, Omnichannel, Promotion,
+                            Referral, RiskControl, Targeting)
 
-__all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names"]
+__all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names", "load_experiment",
+           "run_experiment", "load_results", "ExclusiveChannel", "FeeWaiver", "Promotion",
+           "Referral", "AggregatedQR", "Omnichannel", "Targeting", "RiskControl"]
 __version__ = "0.1.0"

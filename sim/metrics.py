@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["KPI", "KPIS", "KPI_NAMES", "MAU_WINDOW_DAYS", "MetricsCollector", "horizon_value"]
+__all__ = ["KPI", "KPIS", "KPI_NAMES", "KPI_BY_NAME", "MAU_WINDOW_DAYS", "MetricsCollector",
+           "horizon_value"]
 
 MAU_WINDOW_DAYS = 30  # monthly-active = paid with the app in the last 30 days (definition)
 
@@ -24,6 +25,7 @@ class KPI:
     unit: str   # "customers", "yuan", "merchants", "payments"
     label: str
     kind: str   # "stock" or "flow"
+    better: str = "higher"  # direction in which a variant beats the baseline
 
 
 KPIS: tuple[KPI, ...] = (
@@ -43,7 +45,8 @@ KPIS: tuple[KPI, ...] = (
     KPI("new_accounts", "customers", "New accounts", "flow"),
     KPI("new_app_users", "customers", "New app installs", "flow"),
     KPI("payments", "payments", "Payments", "flow"),
-    KPI("fallback_payments", "payments", "Payments at a branch counter (no channel)", "flow"),
+    KPI("fallback_payments", "payments", "Payments at a branch counter (no channel)", "flow",
+        better="lower"),
     KPI("volume_bank_app", "yuan", "Volume paid by the bank app", "flow"),
     KPI("volume_wechat", "yuan", "Volume paid by WeChat Pay", "flow"),
     KPI("volume_alipay", "yuan", "Volume paid by Alipay", "flow"),
@@ -53,13 +56,15 @@ KPIS: tuple[KPI, ...] = (
     KPI("fee_income", "yuan", "Acquiring fee income", "flow"),
     KPI("net_interest_income", "yuan", "Net interest income", "flow"),
     KPI("card_income", "yuan", "Credit-card income", "flow"),
-    KPI("strategy_spend", "yuan", "Strategy spend", "flow"),
-    KPI("abuse_loss", "yuan", "Loss to promotion abuse", "flow"),
-    KPI("claims_refused_genuine", "claims", "Genuine claims refused by risk control", "flow"),
+    KPI("strategy_spend", "yuan", "Strategy spend", "flow", better="lower"),
+    KPI("abuse_loss", "yuan", "Loss to promotion abuse", "flow", better="lower"),
+    KPI("claims_refused_genuine", "claims", "Genuine claims refused by risk control", "flow",
+        better="lower"),
     KPI("net_contribution", "yuan", "Net contribution", "flow"),
 )
 KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
 _KIND = {k.name: k.kind for k in KPIS}
+KPI_BY_NAME = {k.name: k for k in KPIS}
 
 
 def horizon_value(kpis: pd.DataFrame, name: str) -> float:

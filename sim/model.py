@@ -148,6 +148,23 @@ class EcosystemModel(mesa.Model):
         """The ecosystem graph in its current state (see :func:`sim.world.ecosystem_graph`)."""
         return ecosystem_graph(self.world)
 
+    def ecosystem_state(self) -> pd.DataFrame:
+        """Who carries each chain's flow now: one row per chain with its daily volume
+        by channel (7-day moving average, yuan) and its payees by acquirer."""
+        from sim.scenarios.catalog import ACQUIRERS, CHAIN_CATEGORY
+
+        book = self.merchants
+        counts = np.zeros((len(CHAINS), len(ACQUIRERS)), np.int64)
+        np.add.at(counts, (book.chain.astype(np.int64), book.acquirer.astype(np.int64)), 1)
+        rows = []
+        for c, chain in enumerate(CHAINS):
+            row = {"chain": chain, "category": CHAIN_CATEGORY[chain]}
+            row.update({f"volume_{ch}": float(self._chain_volume_ema[c, k])
+                        for k, ch in enumerate(CHANNELS)})
+            row.update({f"payees_{a}": int(counts[c, k]) for k, a in enumerate(ACQUIRERS)})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     # ---------------------------------------------------------------- the day
     def step(self) -> None:
         """Simulate one day (called by the clock; do not call directly)."""

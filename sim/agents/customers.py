@@ -250,5 +250,9 @@ class CustomerPopulation:
         self.wallet_share += (target - self.wallet_share) / np.float32(relax_days)
 
     def retail_deposits(self) -> float:
-        """Deposits held at the focal bank, yuan."""
-        return float(np.dot(self.wallet.astype(np.float64), self.wallet_share))
+        """Deposits held at the focal bank, yuan.
+
+        An element-wise sum, not ``np.dot``: a BLAS dot wakes OpenBLAS's thread
+        pool, whose spinning threads then steal the other core from parallel runs.
+        """
+        return float(np.multiply(self.wallet, self.wallet_share, dtype=np.float64).sum())

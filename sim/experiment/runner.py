@@ -1,0 +1,168 @@
+"""Run an experiment: every cell on an executor, written as it finishes.
+
+``run_experiment("experiments/demo.toml", out="results/demo")`` returns a
+:class:`Results` with ``.kpis``, ``.summary``, ``.cost`` and ``.compare(kpi)``.
+A rerun with the same ``out`` skips the cells already written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiment.analysis import cost_effectiveness, horizon_values, paired, summarize
+from sim.experiment.executors import execute
+from sim.experiment.spec import Cell, ExperimentSpec, load_experiment
+from sim.experiment.store import ResultsStore
+from sim.results import atomic_write_bytes, atomic_write_parquet
+
+__all__ = ["run_experiment", "run_cell", "Results", "load_results"]
+
+log = logging.getLogger(__name__)
+
+HEADLINE_KPIS = ("app_mau", "accounts", "debit_cards", "retail_deposits", "corporate_deposits",
+                 "merchants_on_bank", "fee_income", "strategy_spend", "net_contribution")
+
+
+def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Simulate one cell; returns its KPI table, ledger and end-of-run ecosystem
+    state (model.ecosystem_state), each tagged with the cell's keys."""
+    from sim.model import EcosystemModel
+
+    cell, scenario, days = job
+    model = EcosystemModel(scenario, seed=cell.seed, overrides=cell.overrides,
+                           strategies=cell.strategies)
+    kpis = model.run(days).reset_index()
+    ledger = model.ledger
+    state = model.ecosystem_state()
+    for frame in (kpis, ledger, state):
+        frame.insert(0, "replication", cell.replication)
+        frame.insert(0, "point", cell.point)
+        frame.insert(0, "variant", cell.variant)
+    return kpis, ledger, state
+
+
+@dataclass
+class Results:
+    """What an experiment produced (read back from its folder)."""
+
+    spec: ExperimentSpec
+    out: Path
+    kpis: pd.DataFrame
+    ledger: pd.DataFrame
+    state: pd.DataFrame
+    summary: pd.DataFrame
+    cost: pd.DataFrame
+    failed: dict[str, str]
+
+    def compare(self, kpi: str) -> pd.DataFrame:
+        """Paired per-replication comparison of ``kpi`` (horizon value) with the baseline."""
+        return paired(horizon_values(self.kpis), self.spec.baseline, kpi)
+
+
+def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | Path | None = None,
+                   executor: str = "processes", workers: int | None = None,
+                   scheduler: str | None = None, quiet: bool = True,
+                   overrides: dict[str, Any] | None = None, days: int | None = None,
+                   replications: int | None = None) -> Results:
+    """Run every unfinished cell of an experiment and write its tables under ``out``.
+
+    Parameters
+    ----------
+    spec_or_path : ExperimentSpec, path or dict
+        The experiment (see :func:`sim.experiment.spec.load_experiment`).
+    out : path, optional
+        Results folder, default ``results/<name>``.
+    executor : {"serial", "processes", "dask"}
+        Where cells run; ``workers`` processes (default: the machine's cores);
+        ``scheduler`` a Dask address (default: a local cluster).
+    quiet : bool
+        No progress bar.
+    """
+    spec = (spec_or_path if isinstance(spec_or_path, ExperimentSpec)
+            else load_experiment(spec_or_path, overrides, days, replications))
+    out = Path(out) if out is not None else Path("results") / spec.name
+    store = ResultsStore(out, spec)
+    cells = spec.cells()
+    todo = [c for c in cells if not store.is_done(c)]
+    store.write_manifest(cells)
+    if len(todo) < len(cells):
+        log.info("%s: %d of %d cells already done, running %d", out, len(cells) - len(todo),
+                 len(cells), len(todo))
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread in a process that forks workers
+    bar = tqdm(total=len(todo), desc=spec.name, unit="cell", disable=quiet)
+
+    def on_done(cell: Cell, result, error: str | None) -> None:
+        if error is None:
+            store.save(cell, *result)
+        else:
+            store.save_error(cell, error)
+            log.error("cell %s failed: %s", cell.id, error.strip().splitlines()[-1])
+        store.write_manifest(cells)
+        bar.update(1)
+
+    try:
+        jobs = [(c, spec.scenario, spec.days) for c in todo]
+        execute(run_cell, jobs, lambda job, res, err: on_done(job[0], res, err),
+                executor=executor, workers=workers, scheduler=scheduler)
+    finally:
+        bar.close()
+    return _finish(spec, out, store, cells)
+
+
+def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Cell]) -> Results:
+    kpis, ledger, state = store.load(cells)
+    failed = {k: v for k, v in store.status.items() if v.startswith("error")}
+    order = [v.name for v in spec.variants]
+    summary = cost = pd.DataFrame()
+    if not kpis.empty:
+        atomic_write_parquet(out / "kpis.parquet", kpis)
+        atomic_write_parquet(out / "ledger.parquet", ledger)
+        atomic_write_parquet(out / "state.parquet", state)
+        if kpis["variant"].eq(spec.baseline).any():
+            summary = summarize(kpis, spec.baseline, order)
+            cost = cost_effectiveness(kpis, spec.baseline, order)
+            atomic_write_parquet(out / "summary.parquet", summary)
+            atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
+            atomic_write_bytes(out / "cost_effectiveness.csv", cost.to_csv(index=False).encode())
+            if spec.sweep is not None and spec.sweep.method != "grid" and not failed:
+                _write_sensitivity(spec, out, kpis)
+    return Results(spec, out, kpis, ledger, state, summary, cost, failed)
+
+
+def _write_sensitivity(spec: ExperimentSpec, out: Path, kpis: pd.DataFrame) -> None:
+    """Morris / Sobol indices of each headline KPI's paired difference, per swept variant."""
+    from sim.experiment.sensitivity import analyze
+
+    values = horizon_values(kpis)
+    points = pd.DataFrame(spec.points()).to_numpy(float)
+    frames = []
+    for variant in spec.sweep.variants:
+        if variant == spec.baseline:
+            continue
+        for kpi in HEADLINE_KPIS:
+            d = paired(values, spec.baseline, kpi)
+            y = d[d.variant == variant].groupby("point")["diff"].mean().sort_index().to_numpy()
+            table = analyze(spec.sweep, spec.seed, points, y)
+            table.insert(0, "kpi", kpi)
+            table.insert(0, "variant", variant)
+            frames.append(table)
+    if frames:
+        result = pd.concat(frames, ignore_index=True)
+        atomic_write_bytes(out / "sensitivity.csv", result.to_csv(index=False).encode())
+
+
+def load_results(out: str | Path) -> Results:
+    """Read an experiment's results folder back (no simulation)."""
+    import json
+
+    out = Path(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    spec = load_experiment(manifest["spec"])
+    return _finish(spec, out, ResultsStore(out, spec), spec.cells())

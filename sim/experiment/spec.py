@@ -1,0 +1,313 @@
+"""Experiment files: what to compare, for how long, how many times.
+
+An experiment is scenario + overrides + variants (each a list of strategies)
++ horizon + replications + seed, with an optional sweep over parameters
+(docs/EXPERIMENTS.md). :func:`load_experiment` validates everything before
+anything runs; errors name the field path, e.g.
+``variants[1].strategies[0].budget: must be >= 0, got -5``.
+
+A *cell* is one (variant, sweep point, replication). Replication r of every
+variant and point runs with the same seed (common random numbers), so
+variant-minus-baseline differences are paired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.config import ConfigError, Interval, Options, apply_overrides, check_type, flatten
+from sim.scenarios import load_scenario, scenario_data
+from sim.strategies import make_strategies
+
+__all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed"]
+
+SWEEP_METHODS = ("grid", "morris", "sobol")
+_TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
+             "overrides", "variants", "sweep", "crn")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    strategies: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Parameters to vary. ``grid``: lists of values, every combination.
+    ``morris`` / ``sobol``: [low, high] bounds, sampled with SALib."""
+
+    method: str
+    parameters: dict[str, list[float]]
+    variants: list[str]          # variants whose strategies a strategy target changes
+    samples: int = 8             # morris trajectories or sobol base samples
+    integers: tuple[str, ...] = ()  # targets whose sampled values are rounded
+
+    def coerce(self, target: str, value: float) -> float | int:
+        return int(round(value)) if target in self.integers else value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model run of the experiment."""
+
+    variant: str
+    point: int
+    replication: int
+    seed: int
+    overrides: dict[str, Any]
+    strategies: list[dict[str, Any]]
+
+    @property
+    def id(self) -> str:
+        return f"{self.variant}__p{self.point:03d}__r{self.replication:03d}"
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    scenario: str
+    days: int
+    replications: int
+    seed: int
+    baseline: str
+    variants: list[Variant]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    sweep: Sweep | None = None
+    description: str = ""
+    crn: bool = True             # common random numbers across variants
+    source: dict[str, Any] = field(default_factory=dict)  # the validated table, for the manifest
+
+    @property
+    def hash(self) -> str:
+        """Digest of everything that determines the results."""
+        blob = json.dumps(self.source, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def points(self) -> list[dict[str, Any]]:
+        """Sweep points: target -> value (one empty point without a sweep)."""
+        if self.sweep is None:
+            return [{}]
+        names = list(self.sweep.parameters)
+        if self.sweep.method == "grid":
+            rows = list(itertools.product(*self.sweep.parameters.values()))
+        else:
+            from sim.experiment.sensitivity import sample
+
+            rows = sample(self.sweep, self.seed).tolist()
+        return [{n: self.sweep.coerce(n, v) for n, v in zip(names, row, strict=True)}
+                for row in rows]
+
+    def cells(self) -> list[Cell]:
+        out = []
+        for p, point in enumerate(self.points()):
+            scenario_part = {k: v for k, v in point.items() if not k.startswith("strategies[")}
+            for v_index, variant in enumerate(self.variants):
+                strategies = [dict(s) for s in variant.strategies]
+                if self.sweep is not None and variant.name in self.sweep.variants:
+                    for target, value in point.items():
+                        if target.startswith("strategies["):
+                            index, key = _strategy_target(target)
+                            if index < len(strategies):
+                                strategies[index][key] = value
+                for r in range(self.replications):
+                    seed = replication_seed(self.seed, r, None if self.crn else v_index)
+                    out.append(Cell(variant.name, p, r, seed,
+                                    {**self.overrides, **scenario_part}, strategies))
+        return out
+
+
+def replication_seed(seed: int, replication: int, variant: int | None = None) -> int:
+    """Model seed of replication r: the same for every variant under common random
+    numbers; with ``variant`` given (independent sampling) different per variant."""
+    key = (replication,) if variant is None else (replication, 1_000 + variant)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint32)[0])
+
+
+def _strategy_target(target: str) -> tuple[int, str]:
+    head, _, key = target.partition("].")
+    return int(head[len("strategies["):]), key
+
+
+def _read(source: str | Path | dict) -> tuple[dict[str, Any], Path | None]:
+    if isinstance(source, dict):
+        return dict(source), None
+    path = Path(source)
+    if not path.exists():
+        raise ConfigError("experiment", str(path), "an existing experiment file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), path
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("experiment", str(path), f"valid TOML ({exc})") from None
+
+
+def _get(data: dict, key: str, tp: type, default: Any, check: Any = None) -> Any:
+    if key not in data:
+        if default is ConfigError:
+            raise ConfigError(key, None, "given (the key is required)")
+        return default
+    value = check_type(data[key], tp, key)
+    if check is not None and not check(value):
+        raise ConfigError(key, value, check.describe())
+    return value
+
+
+def load_experiment(source: str | Path | dict,
+                    overrides: dict[str, Any] | None = None,
+                    days: int | None = None,
+                    replications: int | None = None) -> ExperimentSpec:
+    """Read and validate an experiment (a TOML path or an equivalent dict).
+
+    ``overrides``, ``days`` and ``replications`` replace the file's values
+    (the command line's ``--set``, ``--days``, ``--replications``). Raises
+    :class:`ConfigError` naming the field before anything is computed.
+    """
+    data, path = _read(source)
+    unknown = sorted(set(data) - set(_TOP_KEYS))
+    if unknown:
+        raise ConfigError(unknown[0], data[unknown[0]], "a known key (one of "
+                          + ", ".join(_TOP_KEYS) + ")")
+    if days is not None:
+        data["days"] = days
+    if replications is not None:
+        data["replications"] = replications
+    name = _get(data, "name", str, path.stem if path else ConfigError)
+    scenario = _get(data, "scenario", str, "city")
+    if path is not None and scenario.endswith(".toml") and not Path(scenario).is_absolute():
+        scenario = str((path.parent / scenario).resolve())
+    n_days = _get(data, "days", int, 365, Interval(1, None))
+    reps = _get(data, "replications", int, 10, Interval(1, None))
+    seed = _get(data, "seed", int, 0, Interval(0, None))
+    crn = _get(data, "crn", bool, True)
+    file_overrides = data.get("overrides", {})
+    if not isinstance(file_overrides, dict):
+        raise ConfigError("overrides", file_overrides, "a table of dotted scenario keys")
+    merged = {**flatten(file_overrides), **(overrides or {})}
+    scenario_obj = load_scenario(scenario, merged)  # validates every override
+    variants = _variants(data.get("variants"), scenario_obj, merged, scenario)
+    names = [v.name for v in variants]
+    baseline = _get(data, "baseline", str, names[0])
+    if baseline not in names:
+        raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
+    sweep = _sweep(data.get("sweep"), names, variants, scenario, merged)
+    source_table = {**data, "scenario": scenario, "overrides": merged, "days": n_days,
+                    "replications": reps, "seed": seed, "name": name, "baseline": baseline}
+    return ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
+                          seed=seed, baseline=baseline, variants=variants, overrides=merged,
+                          sweep=sweep, description=str(data.get("description", "")), crn=crn,
+                          source=source_table)
+
+
+def _variants(raw: Any, scenario_obj, overrides: dict, scenario: str) -> list[Variant]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("variants", raw, "a non-empty list of [[variants]] tables")
+    out, seen = [], set()
+    for i, table in enumerate(raw):
+        where = f"variants[{i}]"
+        if not isinstance(table, dict):
+            raise ConfigError(where, table, "a table")
+        extra = sorted(set(table) - {"name", "strategies", "description"})
+        if extra:
+            raise ConfigError(f"{where}.{extra[0]}", table[extra[0]],
+                              "a known key (name, strategies, description)")
+        name = table.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}.name", name, "a non-empty string")
+        if name in seen:
+            raise ConfigError(f"{where}.name", name, "unique among the variants")
+        seen.add(name)
+        strategies = table.get("strategies", [])
+        if not isinstance(strategies, list):
+            raise ConfigError(f"{where}.strategies", strategies, "a list of [[...strategies]]")
+        built = make_strategies(strategies, path=f"{where}.strategies")
+        _check_segments(built, scenario_obj, f"{where}.strategies")
+        out.append(Variant(name, [s.get_params() | {"kind": s.kind} for s in built]))
+    return out
+
+
+def _check_segments(strategies, scenario_obj, path: str) -> None:
+    known = tuple(scenario_obj.segments)
+    for i, s in enumerate(strategies):
+        inner = getattr(s, "inner_", s)
+        for seg in inner.get_params().get("segments") or ():
+            if seg not in known:
+                raise ConfigError(f"{path}[{i}].segments", seg, Options(known).describe())
+
+
+def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
+           overrides: dict) -> Sweep | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("sweep", raw, "a table")
+    extra = sorted(set(raw) - {"method", "parameters", "variants", "samples"})
+    if extra:
+        raise ConfigError(f"sweep.{extra[0]}", raw[extra[0]],
+                          "a known key (method, parameters, variants, samples)")
+    method = raw.get("method", "grid")
+    if method not in SWEEP_METHODS:
+        raise ConfigError("sweep.method", method, Options(SWEEP_METHODS).describe())
+    params = raw.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise ConfigError("sweep.parameters", params, "a non-empty table of target = values")
+    swept = raw.get("variants", [n for n in names[1:]] or names)
+    for v in swept:
+        if v not in names:
+            raise ConfigError("sweep.variants", v, Options(tuple(names)).describe())
+    samples = raw.get("samples", 8)
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ConfigError("sweep.samples", samples, "an integer >= 1")
+    known_scenario = flatten(scenario_data(scenario))
+    clean: dict[str, list[float]] = {}
+    integers = []
+    for target, values in params.items():
+        where = f"sweep.parameters.{target}"
+        if not isinstance(values, list) or not values or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise ConfigError(where, values, "a non-empty list of numbers")
+        if method != "grid" and (len(values) != 2 or values[0] >= values[1]):
+            raise ConfigError(where, values, "[low, high] bounds with low < high")
+        if target.startswith("strategies["):
+            try:
+                index, key = _strategy_target(target)
+            except ValueError:
+                raise ConfigError(where, target, "strategies[i].parameter") from None
+            for v in variants:
+                if v.name in swept:
+                    if index >= len(v.strategies):
+                        raise ConfigError(where, target, f"a strategy index of variant {v.name}")
+                    built = make_strategies([v.strategies[index]])[0]
+                    declared = {**type(built).parameters}
+                    from sim.strategies.base import COMMON
+
+                    declared.update(COMMON)
+                    if key not in declared:
+                        raise ConfigError(where, target, f"a parameter of {built.kind}")
+                    if declared[key].type is int:
+                        integers.append(target)
+                        values = [int(round(x)) for x in values]
+                    for value in values:
+                        try:
+                            make_strategies([{**v.strategies[index], key: value}])
+                        except ConfigError as exc:
+                            raise ConfigError(where, exc.value, f"{exc.allowed} (variant "
+                                              f"{v.name}, {built.kind}.{key})") from None
+        elif target not in known_scenario:
+            raise ConfigError(where, target, "a scenario key or strategies[i].parameter")
+        else:
+            if isinstance(known_scenario[target], int) and not isinstance(
+                    known_scenario[target], bool):
+                integers.append(target)
+                values = [int(round(x)) for x in values]
+            for value in values:
+                apply_overrides(scenario_data(scenario), {**overrides, target: value})
+        clean[target] = list(values)
+    return Sweep(method, clean, list(swept), samples, tuple(integers))

@@ -1,0 +1,203 @@
+"""The report's figures: one function per figure, each returning a matplotlib Figure
+(or None when the experiment has nothing to show for it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.metrics import KPI_BY_NAME
+from sim.report.plotdata import (
+    CHANNEL_COLUMNS,
+    add_bank_share,
+    channel_shares,
+    daily_band,
+    daily_diff_band,
+    spend_by_cause,
+)
+from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
+
+__all__ = ["forest", "trajectories", "spend", "cumulative_net", "cost_effect", "channels",
+           "funnel", "HEADLINE", "TRAJECTORY_KPIS"]
+
+HEADLINE = ("app_mau", "accounts", "debit_cards", "credit_cards", "retail_deposits",
+            "corporate_deposits", "merchants_on_bank", "fee_income", "net_contribution")
+TRAJECTORY_KPIS = ("app_mau", "accounts", "retail_deposits", "corporate_deposits",
+                   "merchants_on_bank", "bank_channel_share")
+
+
+def _variants(results) -> list[str]:
+    return [v.name for v in results.spec.variants]
+
+
+def forest(results, point: int = 0):
+    """Paired lift against the baseline with 95 % CIs for the headline KPIs."""
+    s = results.summary
+    s = s[(s.point == point) & (s.variant != results.spec.baseline) & s.kpi.isin(HEADLINE)]
+    if s.empty:
+        return None
+    variants = [v for v in _variants(results) if v != results.spec.baseline]
+    fig, ax = new_figure(7.5, 0.42 * len(HEADLINE) * len(variants) + 1.2)
+    y, ticks, labels = 0, [], []
+    for kpi in HEADLINE:
+        for i, v in enumerate(variants):
+            row = s[(s.kpi == kpi) & (s.variant == v)]
+            if row.empty:
+                continue
+            row = row.iloc[0]
+            base = row["mean"] - row["diff"]
+            scale = 100.0 / abs(base) if base else np.nan
+            lo, mid, hi = (row["diff_ci_low"] * scale, row["diff"] * scale,
+                           row["diff_ci_high"] * scale)
+            err = [[max(mid - lo, 0) if np.isfinite(lo) else 0],
+                   [max(hi - mid, 0) if np.isfinite(hi) else 0]]
+            ax.errorbar([mid], [y], xerr=err, fmt="o", color=color_of(i + 1), capsize=3,
+                        label=v if kpi == HEADLINE[0] else None)
+            ticks.append(y)
+            labels.append(KPI_BY_NAME[kpi].label if i == 0 else "")
+            y -= 1
+        y -= 0.6
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(ticks, labels)
+    ax.set_xlabel(axis_label("Change against the baseline", "% of baseline, 95 % paired CI"))
+    ax.set_title("Paired lift against the baseline")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def trajectories(results, point: int = 0):
+    """KPI paths per variant with 95 % bands over replications."""
+    kpis = add_bank_share(results.kpis)
+    fig, axes = new_figure(11, 7.2, nrows=2, ncols=3)
+    for ax, kpi in zip(axes.ravel(), TRAJECTORY_KPIS, strict=True):
+        bands = daily_band(kpis, kpi, point)
+        for i, v in enumerate(_variants(results)):
+            if v not in bands:
+                continue
+            b = bands[v]
+            ax.plot(b.index, b["mean"], color=color_of(i), lw=1.4, label=v)
+            ax.fill_between(b.index, b["low"], b["high"], color=color_of(i), alpha=0.18, lw=0)
+        if kpi == "bank_channel_share":
+            ax.set_title("Bank app share of volume (7-day)")
+            ax.set_ylabel(axis_label("Share", "fraction of yuan paid"))
+        else:
+            meta = KPI_BY_NAME[kpi]
+            ax.set_title(meta.label)
+            ax.set_ylabel(axis_label(meta.label.split(" (")[0], meta.unit))
+            ax.yaxis.set_major_formatter(thousands)
+        ax.set_xlabel("Day")
+    axes[0, 0].legend(loc="best")
+    fig.suptitle("KPI trajectories (mean and 95 % band over replications)", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def spend(results, point: int = 0):
+    """Strategy spend by cause per variant, stacked (mean per replication)."""
+    table = spend_by_cause(results.ledger, point)
+    if table.empty:
+        return None
+    table = table.reindex([v for v in _variants(results) if v in table.index])
+    fig, ax = new_figure(7.5, 3.8)
+    bottom = np.zeros(len(table))
+    for i, cause in enumerate(table.columns):
+        ax.bar(table.index, table[cause], bottom=bottom, color=color_of(i + 1), label=cause)
+        bottom += table[cause].to_numpy()
+    ax.yaxis.set_major_formatter(thousands)
+    ax.set_ylabel(axis_label("Spend", "yuan per run"))
+    ax.set_title("Where each yuan went: spend by cause")
+    ax.legend(fontsize=7.5, ncol=2)
+    ax.tick_params(axis="x", rotation=15)
+    return fig
+
+
+def cumulative_net(results, point: int = 0):
+    """Cumulative incremental net contribution against the baseline, with 95 % bands."""
+    bands = daily_diff_band(results.kpis, "net_contribution", results.spec.baseline,
+                            cumulative=True, point=point)
+    if not bands:
+        return None
+    fig, ax = new_figure(7.5, 3.6)
+    for i, v in enumerate(_variants(results)):
+        if v in bands:
+            b = bands[v]
+            ax.plot(b.index, b["mean"], color=color_of(i), lw=1.5, label=v)
+            ax.fill_between(b.index, b["low"], b["high"], color=color_of(i), alpha=0.18, lw=0)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.yaxis.set_major_formatter(thousands)
+    ax.set_xlabel("Day")
+    ax.set_ylabel(axis_label("Cumulative incremental net contribution", "yuan"))
+    ax.set_title("Does it pay back? Cumulative net contribution against the baseline")
+    ax.legend()
+    return fig
+
+
+def cost_effect(results, point: int = 0):
+    """Incremental net contribution against incremental spend, one point per variant."""
+    c = results.cost
+    c = c[(c.point == point) & (c.variant != results.spec.baseline)]
+    if c.empty:
+        return None
+    fig, ax = new_figure(6.5, 4.2)
+    for i, row in enumerate(c.itertuples()):
+        xerr = [[max(row.incremental_spend - row.spend_ci_low, 0)],
+                [max(row.spend_ci_high - row.incremental_spend, 0)]]
+        yerr = [[max(row.incremental_net_contribution - row.net_ci_low, 0)],
+                [max(row.net_ci_high - row.incremental_net_contribution, 0)]]
+        xerr = np.nan_to_num(np.array(xerr, float))
+        yerr = np.nan_to_num(np.array(yerr, float))
+        ax.errorbar([row.incremental_spend], [row.incremental_net_contribution], xerr=xerr,
+                    yerr=yerr, fmt="o", color=color_of(i + 1), capsize=3, label=row.variant)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_formatter(thousands)
+    ax.yaxis.set_major_formatter(thousands)
+    ax.set_xlabel(axis_label("Incremental spend", "yuan"))
+    ax.set_ylabel(axis_label("Incremental net contribution", "yuan"))
+    ax.set_title("Cost-effectiveness (95 % paired CIs)")
+    ax.legend()
+    return fig
+
+
+def channels(results, point: int = 0):
+    """Share of payment volume by channel over time, one panel per variant."""
+    variants = _variants(results)
+    cols = min(len(variants), 3)
+    rows = int(np.ceil(len(variants) / cols))
+    fig, axes = new_figure(3.6 * cols, 2.8 * rows, nrows=rows, ncols=cols, squeeze=False)
+    for ax, v in zip(axes.ravel(), variants, strict=False):
+        shares = channel_shares(results.kpis, v, point)
+        if shares.empty:
+            continue
+        names = [c.removeprefix("volume_") for c in CHANNEL_COLUMNS]
+        ax.stackplot(shares.index, shares.T.to_numpy(), labels=names,
+                     colors=[CHANNEL_COLORS[n] for n in names], alpha=0.85)
+        ax.set_ylim(0, 1)
+        ax.set_title(v)
+        ax.set_xlabel("Day")
+        ax.set_ylabel(axis_label("Share of volume", "fraction"))
+    for ax in axes.ravel()[len(variants):]:
+        ax.set_visible(False)
+    axes[0, 0].legend(loc="lower left", fontsize=7)
+    fig.suptitle("Channel shares of payment volume (7-day mean)", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def funnel(results, point: int = 0):
+    """Acquired -> acquired 90+ days ago -> still monthly-active, per variant (end levels)."""
+    k = results.kpis
+    last = k[(k.point == point) & (k.day == k.day.max())]
+    steps = ["acquired_users", "acquired_90d_ago", "retained_90d"]
+    means = last.groupby("variant", sort=False)[steps].mean().reindex(_variants(results))
+    fig, ax = new_figure(7.5, 3.6)
+    width = 0.8 / len(steps)
+    x = np.arange(len(means))
+    for i, step in enumerate(steps):
+        ax.bar(x + i * width, means[step], width, color=color_of(i + 2),
+               label=KPI_BY_NAME[step].label)
+    ax.set_xticks(x + width, means.index, rotation=15)
+    ax.yaxis.set_major_formatter(thousands)
+    ax.set_ylabel(axis_label("App users", "customers"))
+    ax.set_title("Funnel: acquired -> 90 days on -> still active")
+    ax.legend()
+    return fig
+

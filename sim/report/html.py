@@ -1,0 +1,51 @@
+"""Assemble the self-contained report.html: figures as data URIs, no scripts,
+no external fonts or styles; every user-supplied string HTML-escaped."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+import pandas as pd
+
+__all__ = ["page", "figure_block", "table_block"]
+
+CSS = """
+body{font-family:-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC",
+"Microsoft YaHei",sans-serif;max-width:1100px;margin:2em auto;color:#2E3440;line-height:1.45}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #D8DEE9}
+table{border-collapse:collapse;font-size:.82em;margin:.5em 0}
+td,th{border:1px solid #D8DEE9;padding:.2em .5em;text-align:right}
+th{background:#ECEFF4}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;display:block;margin:.6em 0}.verdict{margin:.3em 0}
+.meta td{text-align:left}
+"""
+
+
+def figure_block(png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def table_block(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "" if pd.isna(v) else float_format.format(v)
+        return escape(str(v))
+
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page(title: str, sections: list[tuple[str, str]]) -> str:
+    """A whole HTML document; ``sections`` are (heading, inner HTML) pairs."""
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+             f"<h1>{escape(title)}</h1>"]
+    for heading, inner in sections:
+        parts.append(f"<h2>{escape(heading)}</h2>{inner}")
+    parts.append("</body></html>")
+    return "".join(parts)

@@ -1,0 +1,79 @@
+"""One consistent, readable matplotlib style for every figure.
+
+Units on every axis come from the KPI registry; large numbers get thousands
+separators (and K / M suffixes where they would not fit). Fonts fall back to
+a CJK font when one is installed, so Chinese variant names show.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+__all__ = ["apply_style", "PALETTE", "color_of", "thousands", "axis_label", "new_figure"]
+
+PALETTE = ["#4C566A", "#D08770", "#5E81AC", "#A3BE8C", "#B48EAD", "#EBCB8B", "#88C0D0",
+           "#BF616A", "#8FBCBB", "#81A1C1"]
+CHANNEL_COLORS = {"bank_app": "#C8102E", "wechat": "#2DC100", "alipay": "#1677FF",
+                  "card": "#8C6D1F", "cash": "#9E9E9E"}
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "AR PL UMing CN", "Droid Sans Fallback")
+
+
+def _register_cjk_fonts() -> set[str]:
+    """Names of installed fonts, adding CJK fonts installed after matplotlib cached
+    its font list (their files are found by name and added once)."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not installed & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(key in path.lower() for key in ("wqy", "notosanscjk", "noto-cjk", "droid")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    return installed
+
+
+def apply_style() -> None:
+    installed = _register_cjk_fonts()
+    family = ["DejaVu Sans"] + [f for f in CJK_FONTS if f in installed]
+    plt.rcParams.update({
+        "font.family": family, "font.size": 9.5, "axes.titlesize": 11,
+        "axes.titleweight": "bold", "axes.labelsize": 9.5, "axes.spines.top": False,
+        "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+        "legend.frameon": False, "legend.fontsize": 8.5, "figure.dpi": 100,
+        "savefig.dpi": 110, "savefig.bbox": "tight", "svg.hashsalt": "sim",
+    })
+
+
+def color_of(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def _fmt(x: float, _pos=None) -> str:
+    a = abs(x)
+    if a >= 1e9:
+        return f"{x / 1e9:,.1f}B"
+    if a >= 1e6:
+        return f"{x / 1e6:,.1f}M"
+    if a >= 1e4:
+        return f"{x / 1e3:,.0f}K"
+    return f"{x:,.0f}" if a >= 10 or x == 0 else f"{x:,.2f}"
+
+
+thousands = FuncFormatter(_fmt)
+
+
+def axis_label(text: str, unit: str) -> str:
+    return f"{text} ({unit})"
+
+
+def new_figure(width: float = 7.5, height: float = 3.6, **kw):
+    apply_style()
+    return plt.subplots(figsize=(width, height), **kw)
