@@ -10,8 +10,16 @@ from sim.config import ConfigError
 from sim.experiment import load_experiment, load_results, run_experiment
 from sim.model import EcosystemModel
 from sim.scenarios import load_scenario, scenario_names
-from sim.strategies import (AggregatedQR, ExclusiveChannel, FeeWaiver, Omnichannel, Promotion,
-                            Referral, RiskControl, Targeting)
+from sim.strategies import (
+                            AggregatedQR,
+                            ExclusiveChannel,
+                            FeeWaiver,
+                            Omnichannel,
+                            Promotion,
+                            Referral,
+                            RiskControl,
+                            Targeting,
+)
 
 __all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names", "load_experiment",
            "run_experiment", "load_results", "ExclusiveChannel", "FeeWaiver", "Promotion",

@@ -22,15 +22,14 @@ from sim.agents.platforms import PaymentPlatform, TechPartner
 from sim.billing import BillBook
 from sim.calendar import Clock
 from sim.config import ConfigError, Options
+from sim.engine import VectorizedEngine
 from sim.ledger import Ledger
 from sim.metrics import MAU_WINDOW_DAYS, MetricsCollector
-from sim.network import contact_share
-from sim.payments import Payments, choose_channels, draw_payments
+from sim.payments import Payments
 from sim.rng import Streams
 from sim.scenarios import load_scenario
 from sim.scenarios.catalog import (
     ACQ_ALIPAY,
-    ACQ_BANK,
     ACQ_WECHAT,
     ALIPAY,
     BANK_APP,
@@ -47,7 +46,7 @@ __all__ = ["EcosystemModel"]
 log = logging.getLogger(__name__)
 
 SHARE_EMA_DAYS = 7.0   # platforms watch a 7-day moving average of chain volumes
-ENGINES = ("vectorized",)
+ENGINES = ("vectorized", "reference")
 
 
 class EcosystemModel(mesa.Model):
@@ -64,8 +63,10 @@ class EcosystemModel(mesa.Model):
     strategies : sequence of dict or Strategy, optional
         Levers the bank pulls (see :mod:`sim.strategies`), TOML-like dicts
         (``{"kind": "fee_waiver", ...}``) or strategy objects.
-    engine : {"vectorized"}
-        Which implementation of the customer rules to step.
+    engine : {"vectorized", "reference"}
+        Which implementation of the customer rules to step: whole arrays
+        (fast, the default) or one ``mesa.Agent`` per customer
+        (``sim/agents/reference.py``: slow, obvious, a cross-check).
 
     Raises
     ------
@@ -96,6 +97,7 @@ class EcosystemModel(mesa.Model):
             PaymentPlatform(self, "alipay", ALIPAY, ACQ_ALIPAY, sp.alipay),
         ]
         self.partner = TechPartner(self)
+        self.engine = self._make_engine(engine)
         self.billing = BillBook(self.scenario, [m.customers.size for m in self.customers.members],
                                 self.clock, self.streams.daily)
         # Fraction of the amount a payer saves, per chain and channel (platform
@@ -110,6 +112,13 @@ class EcosystemModel(mesa.Model):
         self.strategies = make_strategies(strategies)
         for strategy, label in zip(self.strategies, labels_for(self.strategies), strict=True):
             strategy.attach(self, label)
+
+    def _make_engine(self, engine: str):
+        if engine == "reference":
+            from sim.agents.reference import ReferenceEngine
+
+            return ReferenceEngine(self)
+        return VectorizedEngine(self)
 
     # ---------------------------------------------------------------- public
     @property
@@ -171,7 +180,7 @@ class EcosystemModel(mesa.Model):
         day = self.clock.today
         pop = self.customers
         accounts_before = int(pop.has_account.sum())
-        peer_share = contact_share(self.world.adjacency, self.world.degree, pop.has_app)
+        peer_share = self.engine.peer_share()
         installs = self._adopt(day, peer_share).size
         for s in self.strategies:
             s.before_payments(day)
@@ -180,36 +189,31 @@ class EcosystemModel(mesa.Model):
         for s in self.strategies:
             s.after_payments(day, pay)
         flows = self._settle(day, pay)
-        pop.record_payments(day, pay.payer, pay.channel,
-                            self.scenario.channels.habit_learning_rate)
-        self._age_apps(day)
-        self._update_deposits()
+        self.engine.record(day, pay)
+        self.engine.age(day, self.streams)
+        self.engine.deposits()
         self._review_merchants(day)
         self._watch_chain_shares(day, pay)
         self._record(day, pay, flows, installs, accounts_before)
 
     def _adopt(self, day: int, peer_share: np.ndarray) -> np.ndarray:
         """App adoption: p_i = p * digital_i + q * x_i + push_i (Bass-type hazard)."""
-        a = self.scenario.adoption
-        pop = self.customers
-        p = a.external_rate * pop.digital_affinity + a.imitation_rate * peer_share
+        push = None
         for s in self.strategies:
-            push = s.adoption_push(day)
-            if push is not None:
-                p = p + push
-        return pop.adopt(day, p, self.scenario.bank.p_debit_card,
-                         self.streams.daily("customers.adoption", day))
+            extra = s.adoption_push(day)
+            if extra is not None:
+                push = extra if push is None else push + extra
+        return self.engine.adopt(day, peer_share, push,
+                                 self.streams.daily("customers.adoption", day))
 
     def _pay(self, day: int, peer_share: np.ndarray) -> Payments:
         """Draw the day's payments and choose their channels."""
         rng = self.streams.daily("customers.payments", day)
-        pay = draw_payments(day, self.customers, self.merchants, self.world.chains,
-                            self.billing.rate, self.billing.due(day), rng)
+        pay = self.engine.draw(day, rng)
         saving = self._saving(day, pay)
-        ch = self.scenario.channels
-        asc = np.array(ch.asc.as_tuple()) + self.utility_shift
-        pay.stuck = choose_channels(pay, self.customers, self.merchants.accepts(day), peer_share,
-                                    asc, ch.beta_habit, ch.beta_peer, ch.beta_price, saving, rng)
+        asc = np.array(self.scenario.channels.asc.as_tuple()) + self.utility_shift
+        pay.stuck = self.engine.choose(pay, self.merchants.accepts(day), peer_share, asc, saving,
+                                       rng)
         return pay
 
     def _saving(self, day: int, pay: Payments) -> np.ndarray | None:
@@ -224,7 +228,8 @@ class EcosystemModel(mesa.Model):
         return None if saving is None else np.minimum(saving, 1.0)  # never more than the amount
 
     def _resolve_stuck(self, day: int, pay: Payments) -> int:
-        """Payers facing a payee that accepts only the bank app, without the app:
+        """Payers facing a payee that accepts only the bank app, without the app (or
+        having abandoned it):
         they install it with probability ``need_rate`` (opening an account if
         needed) or pay at a branch counter (cash). Returns new installs."""
         stuck = np.flatnonzero(pay.stuck)
@@ -236,6 +241,7 @@ class EcosystemModel(mesa.Model):
         pop = self.customers
         adopters = np.unique(pay.payer[stuck[adopt]])
         pop.open_accounts(adopters, day, self.scenario.bank.p_debit_card, rng)
+        pop.abandoned[adopters] = False  # a bank-only payee makes even a hunter use the app
         new = pop.install_apps(adopters, day)
         pay.channel[stuck[adopt]] = BANK_APP
         pay.channel[stuck[~adopt]] = CASH
@@ -243,24 +249,27 @@ class EcosystemModel(mesa.Model):
         return int(new.size)
 
     def _settle(self, day: int, pay: Payments) -> dict[str, Any]:
-        """Route the money: channel volumes, acquiring fees, payee receipts."""
+        """Route the money: channel volumes, acquiring fees, payee receipts.
+
+        Fees are computed per payee from its receipts (an M-sized sum), not
+        per payment: the bank earns its fee rate on all a bank payee receives.
+        """
         book = self.merchants
-        acquirer = book.acquirer[pay.payee]
-        on_bank = acquirer == ACQ_BANK
         volume = np.bincount(pay.channel, weights=pay.amount, minlength=len(CHANNELS))
-        bank_volume = float(pay.amount[on_bank].sum())
-        fee = float((pay.amount * book.bank_fee_rate[pay.payee])[on_bank].sum())
+        receipts = np.bincount(pay.payee, weights=pay.amount, minlength=book.n)
+        by_app = pay.channel == BANK_APP
+        app_receipts = np.bincount(pay.payee[by_app], weights=pay.amount[by_app], minlength=book.n)
+        on_bank = book.on_bank()
+        bank_volume = float(receipts[on_bank].sum())
+        fee = float((receipts * book.bank_fee_rate)[on_bank].sum())
         self.ledger_book.book(day, "acquiring_fee", fee)
         for platform in self.platforms:
-            acquired = acquirer == platform.acquirer
-            platform.fee_revenue += float(pay.amount[acquired].sum()) * platform.params.fee_rate
+            acquired = book.acquirer == platform.acquirer
+            platform.fee_revenue += float(receipts[acquired].sum()) * platform.params.fee_rate
             discount = self.price_discount[:, platform.channel]
             if discount.any():
                 paid_with = pay.channel == platform.channel
                 platform.subsidy_spent += float((pay.amount * discount[pay.chain])[paid_with].sum())
-        receipts = np.bincount(pay.payee, weights=pay.amount, minlength=book.n)
-        by_app = pay.channel == BANK_APP
-        app_receipts = np.bincount(pay.payee[by_app], weights=pay.amount[by_app], minlength=book.n)
         if day == 0:
             self._set_demand_reference(pay)
         book.settle(day, receipts, app_receipts)
@@ -276,20 +285,6 @@ class EcosystemModel(mesa.Model):
         ref = np.divide(vol[:, BANK_APP], total, out=np.zeros(len(CHAINS)), where=total > 0)
         self.merchants.demand_ref = ref
         self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
-
-    def _age_apps(self, day: int) -> None:
-        """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""
-        a, b = self.scenario.adoption, self.scenario.bank
-        pop = self.customers
-        pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
-                              self.streams.daily("customers.dormancy", day))
-        pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
-                              self.streams.daily("customers.cross_sell", day))
-
-    def _update_deposits(self) -> None:
-        b = self.scenario.bank
-        self.customers.update_wallet_share(b.wallet_share_base, b.wallet_share_gain,
-                                           b.wallet_share_days)
 
     def _review_merchants(self, day: int) -> None:
         m = self.scenario.merchants

@@ -51,11 +51,12 @@ def build_world(scenario: Scenario, streams: Streams) -> World:
     merchants.start_at_steady_state(expected_receipts(scenario, customers, merchants))
     n = customers.n
     if scenario.social.kind == "complete":
-        adjacency, degree = None, np.full(n, n - 1, np.float32)
+        adjacency, degree = None, np.full(n, max(n - 1, 1), np.float32)
     else:
         adjacency = small_world_csr(n, scenario.social.mean_degree, scenario.social.rewire_prob,
                                     streams.get("world.social"))
         degree = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.float32)
+    customers.attach_network(adjacency, degree)
     return World(customers, merchants, ChainTable.from_scenario(scenario), adjacency, degree)
 
 

@@ -3,7 +3,8 @@
 State per customer (arrays of length N): segment, income, price sensitivity,
 digital affinity, hidden abuser trait; focal-bank account, debit card, app,
 credit card; day of last app use and of install; share of wallet at the bank;
-habit stock per payment channel (N x 5). Chain membership is stored per chain
+habit stock per payment channel (5 x N, channel-major so the daily logit reads
+contiguous rows). Chain membership is stored per chain
 as index arrays sorted by segment, which is what the daily payment draw needs.
 
 Each daily verb works on masks and index arrays (see docs/MODEL.md for the
@@ -58,11 +59,16 @@ class CustomerPopulation:
         self.has_debit = np.zeros(n, bool)
         self.has_app = np.zeros(n, bool)
         self.has_credit = np.zeros(n, bool)
+        self.abandoned = np.zeros(n, bool)              # has the app but no longer uses it
         self.last_app_use = np.full(n, NEVER, np.int32)
         self.install_day = np.full(n, NEVER, np.int32)
         self.account_day = np.full(n, NEVER, np.int32)
         self.wallet_share = np.zeros(n, np.float32)     # share of wallet at the focal bank
-        self.habit = np.zeros((n, len(CHANNELS)), np.float32)
+        self.habit = np.zeros((len(CHANNELS), n), np.float32)  # channel x customer
+        self.adjacency = None                           # social ties (None: fully mixed)
+        self.degree = np.ones(n, np.float32)
+        self.app_contacts = np.zeros(n, np.float32)     # contacts with the app installed
+        self.app_count = 0                              # customers with the app installed
         self.members: list[ChainMembers] = []
 
     # ------------------------------------------------------------------ build
@@ -133,7 +139,7 @@ class CustomerPopulation:
                         (self.n, 1))
         alpha[~self.has_app, BANK_APP] = 1e-3
         g = rng.standard_gamma(alpha)
-        self.habit = (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
+        self.habit = np.ascontiguousarray((g / g.sum(axis=1, keepdims=True)).T, np.float32)
 
     def _draw_initial_last_use(self, scenario: Scenario, rng: np.random.Generator) -> None:
         """Days since day-0 app users last paid with the app: geometric gaps.
@@ -158,13 +164,36 @@ class CustomerPopulation:
             accept[ids] += r[:, None] * acc
         accept /= np.maximum(rate, 1e-12)[:, None]
         ch = scenario.channels
-        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit)
+        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit.T)
         total = weight.sum(axis=1)
         share = np.divide(weight[:, BANK_APP], total, out=np.zeros(self.n), where=total > 0)
         p_day = 1.0 - np.exp(-rate * share)
         users = np.flatnonzero(self.has_app)
         gap = rng.geometric(np.clip(p_day[users], 1e-6, 1.0))
         self.last_app_use[users] = -np.minimum(gap, 10**5).astype(np.int32)
+
+    def attach_network(self, adjacency, degree: np.ndarray) -> None:
+        """Use these social ties (a symmetric 0/1 CSR matrix, or None for full mixing)
+        and count each customer's contacts with the app once; installs and uninstalls
+        then update the counts incrementally (:meth:`_apps_changed`)."""
+        self.adjacency = adjacency
+        self.degree = np.maximum(degree, 1.0).astype(np.float32)
+        self.app_count = int(self.has_app.sum())
+        if adjacency is not None:
+            self.app_contacts = (adjacency @ self.has_app.astype(np.float32)).astype(np.float32)
+
+    def peer_share(self) -> np.ndarray:
+        """Share of each customer's contacts who have the app (population share if
+        fully mixed), float32."""
+        if self.adjacency is None:
+            return np.full(self.n, self.app_count / self.n, np.float32)
+        return self.app_contacts / self.degree
+
+    def _apps_changed(self, ids: np.ndarray, sign: int) -> None:
+        self.app_count += sign * int(ids.size)
+        if self.adjacency is not None and ids.size:
+            rows = self.adjacency[ids]
+            np.add.at(self.app_contacts, rows.indices, np.float32(sign))
 
     # ------------------------------------------------------------ daily verbs
     def app_active(self, day: int, window_days: int) -> np.ndarray:
@@ -189,6 +218,7 @@ class CustomerPopulation:
         self.has_app[ids] = True
         self.install_day[ids] = day
         self.last_app_use[ids] = day
+        self._apps_changed(ids, +1)
         return ids
 
     def adopt(self, day: int, p_adopt: np.ndarray, p_debit: float,
@@ -197,7 +227,7 @@ class CustomerPopulation:
 
         A new adopter without an account opens one first. Returns adopter ids.
         """
-        u = rng.random(self.n)
+        u = rng.random(self.n, dtype=np.float32)
         new = np.flatnonzero(~self.has_app & (u < p_adopt))
         self.open_accounts(new, day, p_debit, rng)
         return self.install_apps(new, day)
@@ -213,36 +243,43 @@ class CustomerPopulation:
         if payer.size == 0:
             return
         k = len(CHANNELS)
-        counts = np.bincount(payer.astype(np.int64) * k + channel, minlength=self.n * k)
-        counts = counts.reshape(self.n, k)
-        paid = np.flatnonzero(counts.any(axis=1))
-        c = counts[paid].astype(np.float32)
-        total = c.sum(axis=1, keepdims=True)
-        keep = (1.0 - learning_rate) ** total
-        self.habit[paid] = keep * self.habit[paid] + (1.0 - keep) * c / total
+        counts = np.bincount(channel.astype(np.int64) * self.n + payer, minlength=k * self.n)
+        counts = counts.reshape(k, self.n).astype(np.float32)
+        n_paid = counts.sum(axis=0)
+        keep = np.float32(1.0 - learning_rate) ** n_paid        # 1 for those who did not pay
+        share = counts / np.maximum(n_paid, 1.0)
+        self.habit *= keep
+        self.habit += (1.0 - keep) * share
         self.last_app_use[payer[channel == BANK_APP]] = day
+
+    def abandon_app(self, ids: np.ndarray) -> None:
+        """Bonus hunters who took their reward: the app stays installed, unused."""
+        self.abandoned[ids] = True
+        self.habit[BANK_APP, ids] = 0.0
 
     def uninstall_dormant(self, day: int, dormant_after_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Dormant apps (unused for ``dormant_after_days``) are removed at ``rate`` per day."""
         dormant = self.has_app & (day - self.last_app_use >= dormant_after_days)
-        gone = dormant & (rng.random(self.n) < rate)
+        gone = np.flatnonzero(dormant & (rng.random(self.n, dtype=np.float32) < rate))
         self.has_app[gone] = False
-        self.habit[gone, BANK_APP] = 0.0
-        return int(gone.sum())
+        self.abandoned[gone] = False
+        self.habit[BANK_APP, gone] = 0.0
+        self._apps_changed(gone, -1)
+        return int(gone.size)
 
     def cross_sell_credit(self, day: int, window_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Monthly-active app users with an account take a credit card at ``rate`` per day."""
         eligible = self.app_active(day, window_days) & self.has_account & ~self.has_credit
-        new = eligible & (rng.random(self.n) < rate)
+        new = eligible & (rng.random(self.n, dtype=np.float32) < rate)
         self.has_credit[new] = True
         return int(new.sum())
 
     def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
         """Share of wallet an account holder drifts to: base + gain x bank-app habit."""
-        return np.where(self.has_account, base + gain * self.habit[:, BANK_APP],
-                        0.0).astype(np.float32)
+        target = np.float32(base) + np.float32(gain) * self.habit[BANK_APP]
+        return np.where(self.has_account, target, np.float32(0.0))
 
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
         """Relax the share of wallet toward its target with time constant ``relax_days``."""

@@ -25,6 +25,27 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction) for sampling in O(1) per draw.
+
+    Returns (prob, alias): draw i uniform in [0, n) and u uniform in [0, 1);
+    the sample is i if u < prob[i], else alias[i]. Each index then comes out
+    with probability weights[i] / sum(weights).
+    """
+    n = weights.size
+    scaled = weights / weights.sum() * n
+    prob = np.ones(n)
+    alias = np.arange(n)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return prob, alias
+
+
 def calibrate_bank_constant(share: np.ndarray, switching_cost: float) -> np.ndarray:
     """Constant alpha per chain that makes ``share`` the no-strategy steady state.
 
@@ -73,7 +94,7 @@ class MerchantBook:
         self.float_days = np.ones(m)                          # days of receipts kept at the bank
         self.bank_constant = np.zeros(len(CHAINS))            # alpha per chain (calibrated)
         self.demand_ref = np.zeros(len(CHAINS))               # chain's day-0 bank-app share
-        self._cum_weight: list[np.ndarray] = []
+        self._alias: list[tuple[np.ndarray, np.ndarray]] = []  # per chain, for payee draws
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -95,7 +116,7 @@ class MerchantBook:
                                       else scenario.bank.float_days)
             sig = p.payee_size_sigma
             book.weight[lo:hi] = np.exp(rng.normal(-sig**2 / 2, sig, size=k))
-            book._cum_weight.append(np.cumsum(book.weight[lo:hi]))
+            book._alias.append(alias_table(book.weight[lo:hi]))
             book.accepts_base[lo:hi] = rng.random((k, len(CHANNELS))) < np.array(
                 p.accept.as_tuple())
             acq = np.array(p.acquirer.as_tuple())
@@ -120,7 +141,7 @@ class MerchantBook:
         return self.acquirer == ACQ_BANK
 
     def accepts(self, day: int) -> np.ndarray:
-        """Channels each payee accepts on ``day`` (M x 5 booleans).
+        """Channels each payee accepts on ``day``: 5 x M booleans (channel-major).
 
         A payee acquired by the bank shows the bank's aggregated QR: every
         wallet, the bank app and cards, plus cash if it took cash before. A
@@ -132,13 +153,17 @@ class MerchantBook:
         exclusive = day < self.exclusive_until
         acc[exclusive] = False
         acc[exclusive, BANK_APP] = True
-        return acc
+        return np.ascontiguousarray(acc.T)
 
     def draw_payees(self, chain: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        """k payees of ``chain`` drawn with probability proportional to weight."""
-        cum = self._cum_weight[chain]
-        idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        return self.chain_start[chain] + np.minimum(idx, cum.size - 1)
+        """k payees of ``chain`` drawn with probability proportional to weight (alias
+        method: one uniform per draw, its integer part picks a column, its fraction
+        decides between the column and its alias)."""
+        prob, alias = self._alias[chain]
+        x = rng.random(k) * prob.size
+        col = np.minimum(x.astype(np.int64), prob.size - 1)
+        idx = np.where(x - col < prob[col], col, alias[col])
+        return self.chain_start[chain] + idx
 
     def waived_share(self, day: int) -> np.ndarray:
         """Share of the bank's fee waived for each payee today."""

@@ -191,4 +191,4 @@ class Promotion(Strategy):
         hunters, claim = hunters[paid], claim[paid]
         self.spend(day, "abuse", float(claim.sum()), kind="abuse")
         self.claimed_[hunters] += claim
-        pop.habit[hunters, BANK_APP] = 0.0
+        pop.abandon_app(hunters)

@@ -17,7 +17,6 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.scenarios.catalog import BANK_APP
 from sim.strategies.base import PROB, Param, Strategy, register
 
 __all__ = ["Referral"]
@@ -66,7 +65,7 @@ class Referral(Strategy):
             inviters, invitees, abuser = inviters[paid], invitees[paid], abuser[paid]
         pop.open_accounts(invitees, day, model.scenario.bank.p_debit_card, rng)
         pop.install_apps(invitees, day)
-        pop.habit[invitees[abuser], BANK_APP] = 0.0
+        pop.abandon_app(invitees[abuser])
         np.add.at(self.referrals_, inviters, 1)
         n_abuse = int(abuser.sum())
         self.spend(day, "reward", invitees.size * self.reward_referrer_yuan

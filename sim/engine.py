@@ -1,0 +1,70 @@
+"""The customer rules, vectorized: the default engine of EcosystemModel.
+
+An engine carries out the customer-level verbs of a day (peer exposure,
+adoption, payments and channel choice, habits, app ageing, deposits) on the
+CustomerPopulation arrays. ``sim/agents/reference.py`` implements the same
+verbs one ``mesa.Agent`` at a time; both read and write the same state, so
+KPIs, strategies and the ledger are shared code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.metrics import MAU_WINDOW_DAYS
+from sim.payments import Payments, choose_channels, draw_payments
+
+__all__ = ["VectorizedEngine"]
+
+
+class VectorizedEngine:
+    """Customer rules as masks and index arrays over the whole population."""
+
+    name = "vectorized"
+
+    def __init__(self, model):
+        self.model = model
+        self.pop = model.customers
+        self.scenario = model.scenario
+
+    def peer_share(self) -> np.ndarray:
+        """Share of each customer's contacts who have the app."""
+        return self.pop.peer_share()
+
+    def adopt(self, day: int, peer_share: np.ndarray, push: np.ndarray | None,
+              rng: np.random.Generator) -> np.ndarray:
+        """Install with p_i = p * digital_i + q * x_i + push_i; returns the adopters."""
+        a = self.scenario.adoption
+        p = a.external_rate * self.pop.digital_affinity + a.imitation_rate * peer_share
+        if push is not None:
+            p = p + push
+        return self.pop.adopt(day, p, self.scenario.bank.p_debit_card, rng)
+
+    def draw(self, day: int, rng: np.random.Generator) -> Payments:
+        m = self.model
+        return draw_payments(day, self.pop, m.merchants, m.world.chains, m.billing.rate,
+                             m.billing.due(day), rng)
+
+    def choose(self, pay: Payments, accepts: np.ndarray, peer_share: np.ndarray,
+               asc: np.ndarray, saving: np.ndarray | None, rng: np.random.Generator
+               ) -> np.ndarray:
+        ch = self.scenario.channels
+        return choose_channels(pay, self.pop, accepts, peer_share, asc, ch.beta_habit,
+                               ch.beta_peer, ch.beta_price, saving, rng)
+
+    def record(self, day: int, pay: Payments) -> None:
+        self.pop.record_payments(day, pay.payer, pay.channel,
+                                 self.scenario.channels.habit_learning_rate)
+
+    def age(self, day: int, streams) -> None:
+        """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""
+        a, b = self.scenario.adoption, self.scenario.bank
+        self.pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
+                                   streams.daily("customers.dormancy", day))
+        self.pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
+                                   streams.daily("customers.cross_sell", day))
+
+    def deposits(self) -> None:
+        b = self.scenario.bank
+        self.pop.update_wallet_share(b.wallet_share_base, b.wallet_share_gain,
+                                     b.wallet_share_days)

@@ -1,0 +1,143 @@
+"""Validity: the model is right where the right answer is known.
+
+Run with ``pytest -m validation``; docs/VALIDATION.md records what each check
+produced. The article's effects are checked as paired 95 % CIs over seeds:
+replication r of both arms shares its seed (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import EcosystemModel
+from sim.experiment.analysis import t_interval
+from sim.metrics import horizon_value
+
+pytestmark = pytest.mark.validation
+
+SEEDS = range(6)
+CITY = {"population.customers": 20_000}
+
+
+def bass_curve(p: float, q: float, f0: float, days: int) -> np.ndarray:
+    """Discrete Bass: F_t = F_(t-1) + (p + q F_(t-1)) (1 - F_(t-1)), F_(-1) = f0."""
+    f, out = f0, []
+    for _ in range(days):
+        f = f + (p + q * f) * (1 - f)
+        out.append(f)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("p, q", [(0.003, 0.04), (0.001, 0.08), (0.01, 0.02)])
+def test_fully_mixed_adoption_follows_the_bass_recurrence(p, q):
+    over = {"adoption.external_rate": p, "adoption.imitation_rate": q}
+    kpis = EcosystemModel("bass", seed=1, overrides=over).run(150)
+    share = (kpis.app_users / kpis.customers).to_numpy()
+    f0 = EcosystemModel("bass", seed=1, overrides={**over, "population.customers": 10}
+                        ).scenario.adoption.initial_share
+    assert np.abs(share - bass_curve(p, q, f0, 150)).max() <= 0.01
+
+
+def test_a_clustered_lattice_diffuses_slower_than_full_mixing():
+    """Fibich & Gibori (2010): Bass (complete mixing) bounds network diffusion from above."""
+    small = {"population.customers": 20_000}
+    slower = 0
+    for seed in range(3):
+        mixed = EcosystemModel("bass", seed=seed, overrides=small).run(90)
+        lattice = EcosystemModel("bass", seed=seed, overrides={
+            **small, "social.kind": "small_world", "social.rewire_prob": 0.0}).run(90)
+        slower += lattice.app_users.iloc[-1] < mixed.app_users.iloc[-1] - 0.03 * 20_000
+    assert slower == 3
+
+
+def test_city_calibration_anchors():
+    """Alipay's share of Alipay + WeChat volume within 3 points of iResearch Q4 2019, and
+    monthly-active / app users within the range published for large bank apps."""
+    alipay, ratio = [], []
+    for seed in range(3):
+        k = EcosystemModel("city", seed=seed, overrides={"population.customers": 50_000}
+                           ).run(180)
+        alipay.append(k.volume_alipay.sum() / (k.volume_alipay.sum() + k.volume_wechat.sum()))
+        ratio.append((k.app_mau / k.app_users).iloc[30:].mean())
+    assert abs(np.mean(alipay) - 55.1 / (55.1 + 38.9)) <= 0.03
+    assert 0.45 <= np.mean(ratio) <= 0.65
+
+
+def paired_ci(strategies, kpi, days=180, base_strategies=(), overrides=CITY):
+    """Mean and 95 % CI over seeds of the paired difference in ``kpi``'s horizon value."""
+    diffs = []
+    for seed in SEEDS:
+        a = EcosystemModel("city", seed=seed, overrides=overrides, strategies=strategies
+                           ).run(days)
+        b = EcosystemModel("city", seed=seed, overrides=overrides,
+                           strategies=list(base_strategies)).run(days)
+        diffs.append(horizon_value(a, kpi) - horizon_value(b, kpi))
+    return t_interval(np.array(diffs))
+
+
+def test_exclusive_campus_raises_deposits_cards_and_mau():
+    campus = [{"kind": "exclusive_channel", "institutions": 4, "start_day": 20,
+               "budget": 1_000_000}]
+    for kpi in ("corporate_deposits", "retail_deposits", "debit_cards", "app_mau"):
+        _, low, _ = paired_ci(campus, kpi)
+        assert low > 0, kpi
+
+
+def test_fee_waiver_wins_merchants_and_partly_reverts():
+    waiver = [{"kind": "fee_waiver", "merchants": 300, "start_day": 10, "duration_days": 90,
+               "budget": 2e6}]
+    gains = []
+    for seed in SEEDS:
+        a = EcosystemModel("city", seed=seed, overrides=CITY, strategies=waiver).run(200)
+        b = EcosystemModel("city", seed=seed, overrides=CITY).run(200)
+        gains.append((a.merchants_on_bank.iloc[99] - b.merchants_on_bank.iloc[99],
+                      a.merchants_on_bank.iloc[-1] - b.merchants_on_bank.iloc[-1]))
+    at_end, after = np.array(gains).T
+    assert t_interval(at_end)[1] > 0
+    assert t_interval(at_end - after)[1] > 0   # part reverts
+    assert t_interval(after)[1] > 0            # but not all
+
+
+def test_promotion_lifts_mau_in_its_window_and_the_lift_decays():
+    promo = [{"kind": "promotion", "type": "spend_save", "chains": ["business_district"],
+              "start_day": 20, "duration_days": 60, "budget": 1e6}]
+    inside = []
+    for seed in SEEDS:
+        a = EcosystemModel("city", seed=seed, overrides=CITY, strategies=promo).run(200)
+        b = EcosystemModel("city", seed=seed, overrides=CITY).run(200)
+        d = a.app_mau - b.app_mau
+        inside.append((d.iloc[60], d.iloc[-1]))
+    during, later = np.array(inside).T
+    assert t_interval(during)[1] > 0
+    assert t_interval(during - later)[1] > 0
+
+
+def test_bonus_hunters_inflate_acquisition_and_lower_retention():
+    promo = [{"kind": "promotion", "type": "cashback", "start_day": 10, "duration_days": 30,
+              "budget": 1e6}]
+    acquired, retention = [], []
+    for seed in SEEDS:
+        runs = []
+        for hunters in (True, False):
+            over = dict(CITY) if hunters else {
+                **CITY, **{f"segments.{s}.p_abuser": 0.0 for s in
+                           ("parents", "salaried", "retirees", "students", "traders", "rural")}}
+            k = EcosystemModel("city", seed=seed, overrides=over, strategies=promo).run(150)
+            last = k.iloc[-1]
+            runs.append((last.acquired_users, last.retained_90d / last.acquired_90d_ago))
+        acquired.append(runs[0][0] - runs[1][0])
+        retention.append(runs[0][1] - runs[1][1])
+    assert t_interval(np.array(acquired))[1] > 0
+    assert t_interval(np.array(retention))[2] < 0
+
+
+def test_risk_control_trades_abuse_loss_for_refused_genuine_customers():
+    cashback = {"kind": "promotion", "type": "cashback", "start_day": 10, "duration_days": 60,
+                "budget": 1e6}
+    guarded = [cashback, {"kind": "risk_control", "strength": 0.8}]
+    _, _, high = paired_ci(guarded, "abuse_loss", days=90, base_strategies=[cashback])
+    assert high < 0
+    refused = [EcosystemModel("city", seed=s, overrides=CITY, strategies=guarded).run(90)
+               .claims_refused_genuine.sum() for s in SEEDS]
+    assert min(refused) > 0
