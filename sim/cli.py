@@ -104,8 +104,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.experiment.spec import load_experiment
 
     spec = load_experiment(args.file)
-    print(f"{args.file}: valid ({len(spec.variants)} variants x {spec.replications} "
-          f"replications, {spec.days} days, scenario {spec.scenario})")
+    points = len(spec.points())
+    sweep = f" x {points} sweep points" if points > 1 else ""
+    print(f"{args.file}: valid ({len(spec.variants)} variants{sweep} x {spec.replications} "
+          f"replications = {len(spec.cells())} cells, {spec.days} days, "
+          f"scenario {spec.scenario})")
     return 0
 
 

@@ -220,12 +220,14 @@ class EcosystemModel(mesa.Model):
         """Fraction of each amount saved per channel (E x 5), or None if no offer runs."""
         saving = None
         if self.price_discount.any():
-            saving = self.price_discount[pay.chain]
+            saving = self.price_discount.astype(np.float32)[pay.chain]
         for s in self.strategies:
             extra = s.saving(day, pay)
             if extra is not None:
                 saving = extra if saving is None else saving + extra
-        return None if saving is None else np.minimum(saving, 1.0)  # never more than the amount
+        if saving is None:
+            return None
+        return np.minimum(saving, np.float32(1.0), out=saving)  # never more than the amount
 
     def _resolve_stuck(self, day: int, pay: Payments) -> int:
         """Payers facing a payee that accepts only the bank app, without the app (or

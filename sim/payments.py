@@ -173,6 +173,7 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     asc32 = asc.astype(np.float32)
     can_use_app = pop.has_app[payer] & ~pop.abandoned[payer]
     price = (np.float32(beta_price) * pop.price_sensitivity[payer]) if saving is not None else None
+    discounted = saving.any(axis=0) if saving is not None else np.zeros(len(CHANNELS), bool)
     weights = np.empty((len(CHANNELS), n), np.float32)
     total = np.zeros(n, np.float32)
     for k in range(len(CHANNELS)):
@@ -180,8 +181,8 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
         v += np.float32(beta_habit) * pop.habit[k][payer]
         if k == BANK_APP:
             v += np.float32(beta_peer) * peer_share[payer]
-        if price is not None:
-            v += price * saving[:, k].astype(np.float32)
+        if discounted[k]:
+            v += price * saving[:, k]
         np.minimum(v, np.float32(60.0), out=v)
         np.exp(v, out=v)
         available = accepts[k][payee]

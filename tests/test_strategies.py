@@ -176,3 +176,24 @@ def test_counter_subsidy_shifts_volume_to_the_platform():
     share = lambda k: (k.volume_wechat / (k.volume_wechat + k.volume_alipay)).iloc[5:].mean()  # noqa: E731
     assert share(a) > share(b)
     assert np.isfinite(a.to_numpy()).all()
+
+
+def test_every_kind_runs_with_default_unlimited_budgets():
+    """No budget given means no cap; spending is still booked under each lever's label."""
+    every = [
+        {"kind": "exclusive_channel", "institutions": 2, "start_day": 3},
+        {"kind": "fee_waiver", "merchants": 30, "start_day": 2, "duration_days": 20},
+        {"kind": "promotion", "type": "spend_save", "start_day": 3, "duration_days": 10},
+        {"kind": "referral", "start_day": 2, "duration_days": 20},
+        {"kind": "aggregated_qr", "merchants": 10, "start_day": 2},
+        {"kind": "omnichannel", "chains": ["utilities"], "start_day": 2},
+        {"kind": "targeting", "of": {"kind": "promotion", "type": "lottery", "start_day": 3,
+                                     "duration_days": 10}},
+        {"kind": "risk_control", "strength": 0.5},
+    ]
+    model, kpis = run(every, seed=0, days=30, customers={"population.customers": 3000})
+    causes = set(model.ledger.cause)
+    for label in ("exclusive_channel:development", "aggregated_qr:devices", "omnichannel:setup",
+                  "promotion:payout"):
+        assert label in causes
+    assert np.isfinite(kpis.to_numpy()).all()

@@ -131,7 +131,7 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
             atomic_write_parquet(out / "summary.parquet", summary)
             atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
             atomic_write_bytes(out / "cost_effectiveness.csv", cost.to_csv(index=False).encode())
-            if spec.sweep is not None and spec.sweep.method != "grid" and not failed:
+            if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
                 _write_sensitivity(spec, out, kpis)
     return Results(spec, out, kpis, ledger, state, summary, cost, failed)
 

@@ -29,7 +29,7 @@ from sim.strategies import make_strategies
 
 __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed"]
 
-SWEEP_METHODS = ("grid", "morris", "sobol")
+SWEEP_METHODS = ("grid", "zip", "morris", "sobol")
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
              "overrides", "variants", "sweep", "crn")
 
@@ -42,8 +42,10 @@ class Variant:
 
 @dataclass(frozen=True)
 class Sweep:
-    """Parameters to vary. ``grid``: lists of values, every combination.
-    ``morris`` / ``sobol``: [low, high] bounds, sampled with SALib."""
+    """Parameters to vary. ``grid``: lists of values, every combination. ``zip``:
+    lists of equal length, point i takes the i-th value of each (to move
+    parameters together, e.g. a budget split). ``morris`` / ``sobol``:
+    [low, high] bounds, sampled with SALib."""
 
     method: str
     parameters: dict[str, list[float]]
@@ -99,6 +101,8 @@ class ExperimentSpec:
         names = list(self.sweep.parameters)
         if self.sweep.method == "grid":
             rows = list(itertools.product(*self.sweep.parameters.values()))
+        elif self.sweep.method == "zip":
+            rows = list(zip(*self.sweep.parameters.values(), strict=True))
         else:
             from sim.experiment.sensitivity import sample
 
@@ -273,8 +277,10 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
         if not isinstance(values, list) or not values or not all(
                 isinstance(v, int | float) and not isinstance(v, bool) for v in values):
             raise ConfigError(where, values, "a non-empty list of numbers")
-        if method != "grid" and (len(values) != 2 or values[0] >= values[1]):
+        if method in ("morris", "sobol") and (len(values) != 2 or values[0] >= values[1]):
             raise ConfigError(where, values, "[low, high] bounds with low < high")
+        if method == "zip" and len(values) != len(next(iter(params.values()))):
+            raise ConfigError(where, values, "a list as long as every other zipped parameter")
         if target.startswith("strategies["):
             try:
                 index, key = _strategy_target(target)

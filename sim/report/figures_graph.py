@@ -80,9 +80,10 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
 
 
 def sweep_lines(results):
-    """Grid sweeps: paired difference of headline KPIs along the first swept parameter."""
+    """Grid and zip sweeps: paired difference of headline KPIs along the first swept
+    parameter."""
     spec = results.spec
-    if spec.sweep is None or spec.sweep.method != "grid":
+    if spec.sweep is None or spec.sweep.method not in ("grid", "zip"):
         return None
     points = pd.DataFrame(spec.points())
     param = points.columns[0]

@@ -59,10 +59,10 @@ class AggregatedQR(Strategy):
         rng = self.model_.streams.daily(f"strategy.{self.label_}", day)
         sign = visit[rng.random(visit.size) < self.p_accept]
         sign = sign[: self.merchants - self.signed_.size]
-        if self.device_cost_yuan > 0:
-            sign = sign[: int(self.remaining // self.device_cost_yuan)]
-            if sign.size < 1 and self.remaining < self.device_cost_yuan:
-                self._stop(day)
+        if self.remaining < self.device_cost_yuan:
+            self._stop(day)
+            return
+        sign = sign[: self.affordable(self.device_cost_yuan, sign.size)]
         self.spend(day, "devices", sign.size * self.device_cost_yuan)
         book.previous_acquirer[sign] = book.acquirer[sign]
         book.acquirer[sign] = ACQ_BANK

@@ -204,6 +204,13 @@ class Strategy:
             self.spent_ += amount
         return amount
 
+    def affordable(self, unit_cost: float, wanted: int) -> int:
+        """How many of ``wanted`` items at ``unit_cost`` yuan the remaining budget pays for
+        (all of them when the cost is 0 or the budget unlimited)."""
+        if unit_cost <= 0 or math.isinf(self.remaining):
+            return wanted
+        return min(wanted, int(self.remaining // unit_cost))
+
     def afford(self, amounts: np.ndarray) -> np.ndarray:
         """Mask of the per-event payouts the remaining budget covers, in order."""
         return np.cumsum(amounts) <= self.remaining + 1e-9

@@ -64,9 +64,8 @@ class ExclusiveChannel(Strategy):
         candidates = self.largest_payees(self.chain_index_, book.n, free)
         p = 1.0 - np.exp(-self.development_cost_yuan / self.acceptance_scale_yuan)
         accepted = candidates[self.rng_.random(candidates.size) < p]
-        affordable = int(self.remaining // self.development_cost_yuan) \
-            if self.development_cost_yuan > 0 else accepted.size
-        signed = accepted[: min(self.institutions, affordable)]
+        signed = accepted[: self.affordable(self.development_cost_yuan,
+                                            min(self.institutions, accepted.size))]
         cost = self.spend(day, "development", signed.size * self.development_cost_yuan)
         self.model_.partner.revenue += cost
         joining = signed[book.acquirer[signed] != ACQ_BANK]

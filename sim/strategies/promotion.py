@@ -95,7 +95,7 @@ class Promotion(Strategy):
         ok = self._eligible_events(payments)
         if not ok.any():
             return None
-        out = np.zeros((payments.size, len(CHANNELS)))
+        out = np.zeros((payments.size, len(CHANNELS)), np.float32)
         out[ok, BANK_APP] = self._perceived(payments, ok)
         return out
 
@@ -103,6 +103,7 @@ class Promotion(Strategy):
         if not self.active(day):
             return
         ok = self._eligible_events(payments) & (payments.channel == BANK_APP)
+        self._eligible_cache = None
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             return
@@ -129,6 +130,15 @@ class Promotion(Strategy):
 
     # ---------------------------------------------------------------- helpers
     def _eligible_events(self, payments) -> np.ndarray:
+        """Events a payout could go to (computed once per day's payments)."""
+        cache = getattr(self, "_eligible_cache", None)
+        if cache is not None and cache[0] is payments:
+            return cache[1]
+        ok = self._compute_eligible(payments)
+        self._eligible_cache = (payments, ok)
+        return ok
+
+    def _compute_eligible(self, payments) -> np.ndarray:
         payer = payments.payer
         ok = (self.chain_ok_[payments.chain] & self.eligible_[payer] & ~self.blocked_[payer]
               & ~self.model_.customers.abuser[payer]
