@@ -41,9 +41,7 @@ def _summary_lines(kpis) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.experiment:
-        from sim.experiment.cli import run_experiment_command
-
-        return run_experiment_command(args)
+        return _run_experiment_file(args)
     from sim.model import EcosystemModel
     from sim.results import write_single_run
 
@@ -54,6 +52,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_single_run(out, model, kpis, overrides)
     print("\n".join(_summary_lines(kpis)))
     print(f"results written to {out}/ (kpis.parquet, ledger.parquet, manifest.json)")
+    return 0
+
+
+def _run_experiment_file(args: argparse.Namespace) -> int:
+    """Validate, run, print the verdicts, write the report; 1 if any cell failed."""
+    from sim.experiment import load_experiment, run_experiment
+    from sim.report import write_report
+    from sim.report.verdicts import verdicts
+
+    spec = load_experiment(args.experiment, _overrides(args.set), args.days, args.replications)
+    out = Path(args.out) if args.out else Path("results") / (args.name or spec.name)
+    cells = len(spec.cells())
+    log.info("%s: %d variants x %d points x %d replications = %d cells, %d days -> %s",
+             spec.name, len(spec.variants), len(spec.points()), spec.replications, cells,
+             spec.days, out)
+    results = run_experiment(spec, out=out, executor=args.executor, workers=args.workers,
+                             scheduler=args.scheduler, quiet=args.quiet)
+    if not results.summary.empty:
+        print("\n".join(verdicts(results)))
+        print(f"report: {write_report(out)}")
+    print(f"results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, manifest.json)")
+    if results.failed:
+        print(f"{len(results.failed)} of {cells} cells failed; see {out}/cells/*.error.txt")
+        return 1
     return 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_parquet",
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "code_hash",
            "package_versions", "write_single_run"]
 
 _PACKAGES = ("sim", "mesa", "numpy", "scipy", "pandas", "networkx", "simpy", "matplotlib")
@@ -49,6 +49,23 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=True)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def code_hash() -> str:
+    """Fingerprint of the simulator's own code and shipped scenarios.
+
+    Results written by different code must not be mixed when a run resumes,
+    even when the package version string is the same.
+    """
+    import hashlib
+
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def package_versions() -> dict[str, str]:

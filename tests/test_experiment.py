@@ -131,6 +131,17 @@ def test_rerun_skips_finished_cells_and_refuses_another_experiment(tmp_path):
         run_experiment({**SPEC, "seed": 6}, out=out, executor="serial")
 
 
+def test_resume_refuses_results_written_by_other_code(tmp_path):
+    out = tmp_path / "o"
+    run_experiment(SPEC, out=out, executor="serial")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["code_hash"] = "0123456789abcdef"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="code 0123456789abcdef"):
+        run_experiment(SPEC, out=out, executor="serial")
+    assert main(["report", str(out)]) == 0  # reading results back is still fine
+
+
 def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     import sim.experiment.runner as runner
 

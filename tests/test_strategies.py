@@ -197,3 +197,12 @@ def test_every_kind_runs_with_default_unlimited_budgets():
                   "promotion:payout"):
         assert label in causes
     assert np.isfinite(kpis.to_numpy()).all()
+
+
+def test_risk_control_also_screens_referral_rewards():
+    small = {"population.customers": 5000}
+    plain = run([REFERRAL], seed=2, days=60, customers=small)[1]
+    guarded = run([REFERRAL, {**RISK, "strength": 1.0}], seed=2, days=60, customers=small)[1]
+    assert plain.abuse_loss.sum() > 0
+    assert guarded.abuse_loss.sum() == 0          # every hunter's claim stopped
+    assert guarded.strategy_spend.sum() < plain.strategy_spend.sum()

@@ -165,4 +165,4 @@ def load_results(out: str | Path) -> Results:
     out = Path(out)
     manifest = json.loads((out / "manifest.json").read_text())
     spec = load_experiment(manifest["spec"])
-    return _finish(spec, out, ResultsStore(out, spec), spec.cells())
+    return _finish(spec, out, ResultsStore(out, spec, resume_check=False), spec.cells())

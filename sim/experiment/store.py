@@ -11,7 +11,9 @@ Layout of OUT::
 
 A rerun with the same OUT skips finished cells, so a run killed at any moment
 (SIGKILL included) resumes with nothing lost or duplicated. A folder holding
-another experiment's results (a different spec hash) is refused.
+another experiment's results (a different spec hash), or results written by
+different simulator code (a different code hash), is refused rather than mixed.
+Reading results back for a report does not run anything, so it skips the code check.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sim.results import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
+    code_hash,
     package_versions,
 )
 
@@ -35,9 +38,10 @@ __all__ = ["ResultsStore"]
 
 
 class ResultsStore:
-    def __init__(self, out: Path, spec: ExperimentSpec):
+    def __init__(self, out: Path, spec: ExperimentSpec, resume_check: bool = True):
         self.out = Path(out)
         self.spec = spec
+        self.code = code_hash()
         self.cells_dir = self.out / "cells"
         manifest = self.out / "manifest.json"
         if manifest.exists():
@@ -46,6 +50,10 @@ class ResultsStore:
                 raise ConfigError("out", str(self.out), "an empty folder or one holding this "
                                   f"experiment's results (it holds spec {old.get('spec_hash')}, "
                                   f"this is {spec.hash})")
+            if resume_check and old.get("code_hash") != self.code:
+                raise ConfigError("out", str(self.out), "a folder written by this version of "
+                                  f"the simulator (it was written by code {old.get('code_hash')}, "
+                                  f"this is {self.code}): delete it or choose another --out")
             self.status = old.get("cells", {})
         else:
             self.status = {}
@@ -80,6 +88,7 @@ class ResultsStore:
             "name": self.spec.name,
             "spec": self.spec.source,
             "spec_hash": self.spec.hash,
+            "code_hash": self.code,
             "seed": self.spec.seed,
             "versions": package_versions(),
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),

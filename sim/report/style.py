@@ -7,9 +7,13 @@ a CJK font when one is installed, so Chinese variant names show.
 
 from __future__ import annotations
 
+import logging
+
 import matplotlib
 
 matplotlib.use("Agg")
+# CJK fonts often ship one weight; matplotlib logs each substitution. The glyphs render.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402

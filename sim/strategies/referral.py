@@ -7,8 +7,10 @@ contact; anyone, in a fully mixed population). An invitee without the app
 accepts with probability ``accept_prob``, opens an account if needed and
 installs the app; then the referrer earns ``reward_referrer_yuan`` and the
 invitee ``reward_referee_yuan``, while the budget lasts. Bonus hunters accept
-every invitation, take the referee reward (an abuse loss) and go dormant.
-Invitations spread hop by hop, since new users invite in turn.
+every invitation, take the referee reward (an abuse loss) and abandon the app.
+Each reward claim passes the active risk controls: a refused one is not paid
+(the new user keeps the app). Invitations spread hop by hop, since new users
+invite in turn.
 """
 
 from __future__ import annotations
@@ -66,10 +68,12 @@ class Referral(Strategy):
         pop.open_accounts(invitees, day, model.scenario.bank.p_debit_card, rng)
         pop.install_apps(invitees, day)
         pop.abandon_app(invitees[abuser])
+        approved = model.screen_claims(day, abuser) if reward > 0 else np.ones(abuser.size, bool)
+        inviters, abuser = inviters[approved], abuser[approved]
         np.add.at(self.referrals_, inviters, 1)
         n_abuse = int(abuser.sum())
-        self.spend(day, "reward", invitees.size * self.reward_referrer_yuan
-                   + (invitees.size - n_abuse) * self.reward_referee_yuan)
+        self.spend(day, "reward", inviters.size * self.reward_referrer_yuan
+                   + (inviters.size - n_abuse) * self.reward_referee_yuan)
         self.spend(day, "abuse", n_abuse * self.reward_referee_yuan, kind="abuse")
 
     def _contact_of(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
