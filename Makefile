@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-newest bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# The same package on the newest Python and Mesa (3.5 needs Python 3.12+): fast tests only.
+PYTHON_NEWEST ?= python3.12
+VENV_NEWEST   := .venv-newest
+test-newest:
+	$(PYTHON_NEWEST) -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_NEWEST)/bin/python -m pip install --quiet -e ".[dev]"
+	$(VENV_NEWEST)/bin/python -m pytest -q -n 2 -m "not slow and not validation" \
+	  -W error::FutureWarning -W error::DeprecationWarning -p no:cacheprovider
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_runner.py
@@ -29,4 +39,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV_NEWEST) .pytest_cache

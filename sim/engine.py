@@ -25,7 +25,7 @@ class VectorizedEngine:
     def __init__(self, model):
         self.model = model
         self.pop = model.customers
-        self.scenario = model.scenario
+        self.params = model.params
 
     def peer_share(self) -> np.ndarray:
         """Share of each customer's contacts who have the app."""
@@ -34,11 +34,11 @@ class VectorizedEngine:
     def adopt(self, day: int, peer_share: np.ndarray, push: np.ndarray | None,
               rng: np.random.Generator) -> np.ndarray:
         """Install with p_i = p * digital_i + q * x_i + push_i; returns the adopters."""
-        a = self.scenario.adoption
+        a = self.params.adoption
         p = a.external_rate * self.pop.digital_affinity + a.imitation_rate * peer_share
         if push is not None:
             p = p + push
-        return self.pop.adopt(day, p, self.scenario.bank.p_debit_card, rng)
+        return self.pop.adopt(day, p, self.params.bank.p_debit_card, rng)
 
     def draw(self, day: int, rng: np.random.Generator) -> Payments:
         m = self.model
@@ -48,23 +48,23 @@ class VectorizedEngine:
     def choose(self, pay: Payments, accepts: np.ndarray, peer_share: np.ndarray,
                asc: np.ndarray, saving: np.ndarray | None, rng: np.random.Generator
                ) -> np.ndarray:
-        ch = self.scenario.channels
+        ch = self.params.channels
         return choose_channels(pay, self.pop, accepts, peer_share, asc, ch.beta_habit,
                                ch.beta_peer, ch.beta_price, saving, rng)
 
     def record(self, day: int, pay: Payments) -> None:
         self.pop.record_payments(day, pay.payer, pay.channel,
-                                 self.scenario.channels.habit_learning_rate)
+                                 self.params.channels.habit_learning_rate)
 
     def age(self, day: int, streams) -> None:
         """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""
-        a, b = self.scenario.adoption, self.scenario.bank
+        a, b = self.params.adoption, self.params.bank
         self.pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
                                    streams.daily("customers.dormancy", day))
         self.pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
                                    streams.daily("customers.cross_sell", day))
 
     def deposits(self) -> None:
-        b = self.scenario.bank
+        b = self.params.bank
         self.pop.update_wallet_share(b.wallet_share_base, b.wallet_share_gain,
                                      b.wallet_share_days)

@@ -68,6 +68,12 @@ class EcosystemModel(mesa.Model):
         (fast, the default) or one ``mesa.Agent`` per customer
         (``sim/agents/reference.py``: slow, obvious, a cross-check).
 
+    Attributes
+    ----------
+    params : Scenario
+        The validated scenario parameters in use (not ``scenario``: Mesa 3.5's
+        ``Model`` owns that name for its own Scenario class).
+
     Raises
     ------
     ConfigError
@@ -81,24 +87,24 @@ class EcosystemModel(mesa.Model):
         super().__init__(rng=seed)
         if engine not in ENGINES:
             raise ConfigError("engine", engine, Options(ENGINES).describe())
-        self.scenario: Scenario = load_scenario(scenario, overrides)
+        self.params: Scenario = load_scenario(scenario, overrides)
         self.seed = seed
         self.streams = streams
-        self.world = build_world(self.scenario, self.streams)
+        self.world = build_world(self.params, self.streams)
         self.customers = self.world.customers
         self.merchants = self.world.merchants
         self.ledger_book = Ledger()
         self.metrics = MetricsCollector()
         self.clock = Clock(self.step)
-        self.bank = Bank(self, self.scenario.bank)
-        sp = self.scenario.platforms
+        self.bank = Bank(self, self.params.bank)
+        sp = self.params.platforms
         self.platforms = [
             PaymentPlatform(self, "wechat_pay", WECHAT, ACQ_WECHAT, sp.wechat_pay),
             PaymentPlatform(self, "alipay", ALIPAY, ACQ_ALIPAY, sp.alipay),
         ]
         self.partner = TechPartner(self)
         self.engine = self._make_engine(engine)
-        self.billing = BillBook(self.scenario, [m.customers.size for m in self.customers.members],
+        self.billing = BillBook(self.params, [m.customers.size for m in self.customers.members],
                                 self.clock, self.streams.daily)
         # Fraction of the amount a payer saves, per chain and channel (platform
         # counter-subsidies and chain-wide bank discounts); strategies add more.
@@ -211,7 +217,7 @@ class EcosystemModel(mesa.Model):
         rng = self.streams.daily("customers.payments", day)
         pay = self.engine.draw(day, rng)
         saving = self._saving(day, pay)
-        asc = np.array(self.scenario.channels.asc.as_tuple()) + self.utility_shift
+        asc = np.array(self.params.channels.asc.as_tuple()) + self.utility_shift
         pay.stuck = self.engine.choose(pay, self.merchants.accepts(day), peer_share, asc, saving,
                                        rng)
         return pay
@@ -239,10 +245,10 @@ class EcosystemModel(mesa.Model):
         if stuck.size == 0:
             return 0
         rng = self.streams.daily("customers.need", day)
-        adopt = rng.random(stuck.size) < self.scenario.adoption.need_rate
+        adopt = rng.random(stuck.size) < self.params.adoption.need_rate
         pop = self.customers
         adopters = np.unique(pay.payer[stuck[adopt]])
-        pop.open_accounts(adopters, day, self.scenario.bank.p_debit_card, rng)
+        pop.open_accounts(adopters, day, self.params.bank.p_debit_card, rng)
         pop.abandoned[adopters] = False  # a bank-only payee makes even a hunter use the app
         new = pop.install_apps(adopters, day)
         pay.channel[stuck[adopt]] = BANK_APP
@@ -289,7 +295,7 @@ class EcosystemModel(mesa.Model):
         self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
 
     def _review_merchants(self, day: int) -> None:
-        m = self.scenario.merchants
+        m = self.params.merchants
         self.merchants.end_waivers(day)
         self.merchants.review(day, m.switching_cost, m.beta_fee, m.beta_demand,
                               m.review_interval_days, self.streams.daily("merchants.review", day))

@@ -85,7 +85,7 @@ def write_single_run(out: Path, model, kpis: pd.DataFrame, overrides: dict) -> N
     atomic_write_parquet(out / "ledger.parquet", model.ledger)
     atomic_write_json(out / "manifest.json", {
         "kind": "single_run",
-        "scenario": model.scenario.name,
+        "scenario": model.params.name,
         "seed": model.seed,
         "days": len(kpis),
         "overrides": overrides,

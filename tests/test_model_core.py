@@ -70,7 +70,7 @@ def test_ledger_reconciles_with_kpis(baseline_run):
 
 def test_fee_income_is_fee_rate_times_bank_acquired_volume(baseline_run):
     model, kpis = baseline_run
-    rate = model.scenario.bank.acquiring_fee_rate
+    rate = model.params.bank.acquiring_fee_rate
     np.testing.assert_allclose(kpis["fee_income"], rate * kpis["volume_bank_acquired"], rtol=1e-12)
 
 
@@ -138,7 +138,7 @@ def test_periodic_bill_is_paid_exactly_once_per_payer():
     recorder = _Recorder()
     model = EcosystemModel("city", seed=2, overrides={"population.customers": 2000},
                            strategies=[recorder])
-    bill = model.scenario.chains["utilities"].bill
+    bill = model.params.chains["utilities"].bill
     model.run(bill.first_day + bill.period_days)
     c = CHAINS.index("utilities")
     payers = [payer[(chain == c) & is_bill] for day, payer, chain, is_bill in recorder.seen_]

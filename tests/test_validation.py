@@ -35,7 +35,7 @@ def test_fully_mixed_adoption_follows_the_bass_recurrence(p, q):
     kpis = EcosystemModel("bass", seed=1, overrides=over).run(150)
     share = (kpis.app_users / kpis.customers).to_numpy()
     f0 = EcosystemModel("bass", seed=1, overrides={**over, "population.customers": 10}
-                        ).scenario.adoption.initial_share
+                        ).params.adoption.initial_share
     assert np.abs(share - bass_curve(p, q, f0, 150)).max() <= 0.01
 
 

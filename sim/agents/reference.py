@@ -48,7 +48,7 @@ class ReferenceCustomer(mesa.Agent):
         return sum(1 for j in contacts if pop.has_app[j]) / len(contacts)
 
     def consider_app(self, day: int, share: float, push: float, rng) -> bool:
-        pop, sc = self.model.customers, self.model.scenario
+        pop, sc = self.model.customers, self.model.params
         i = self.i
         if pop.has_app[i]:
             return False
@@ -85,7 +85,7 @@ class ReferenceCustomer(mesa.Agent):
     def choose(self, chain: int, payee: int, share: float, asc, accepts, saving_row,
                rng) -> int:
         """Logit over the channels the payee accepts; -1 when none is available."""
-        pop, ch = self.model.customers, self.model.scenario.channels
+        pop, ch = self.model.customers, self.model.params.channels
         i = self.i
         weights = []
         for k in range(len(CHANNELS)):
@@ -114,7 +114,7 @@ class ReferenceCustomer(mesa.Agent):
     def learn(self, day: int, channels: list[int]) -> None:
         """One exponential-smoothing step of the habit per payment, in order."""
         pop = self.model.customers
-        a = self.model.scenario.channels.habit_learning_rate
+        a = self.model.params.channels.habit_learning_rate
         for chosen in channels:
             for k in range(len(CHANNELS)):
                 pop.habit[k][self.i] = ((1 - a) * pop.habit[k][self.i]
@@ -124,7 +124,7 @@ class ReferenceCustomer(mesa.Agent):
 
     # -- ageing and savings ---------------------------------------------------------
     def age(self, day: int, rng_dormancy, rng_cross) -> None:
-        pop, sc = self.model.customers, self.model.scenario
+        pop, sc = self.model.customers, self.model.params
         i = self.i
         if pop.has_app[i] and day - pop.last_app_use[i] >= sc.adoption.dormant_after_days:
             if rng_dormancy.random() < sc.adoption.uninstall_rate_per_day:
@@ -138,7 +138,7 @@ class ReferenceCustomer(mesa.Agent):
                 pop.has_credit[i] = True
 
     def save(self) -> None:
-        pop, b = self.model.customers, self.model.scenario.bank
+        pop, b = self.model.customers, self.model.params.bank
         i = self.i
         target = (b.wallet_share_base + b.wallet_share_gain * float(pop.habit[BANK_APP][i])
                   if pop.has_account[i] else 0.0)

@@ -135,7 +135,7 @@ class Strategy:
         pop = self.model_.customers
         if names is None:
             return np.ones(pop.n, bool)
-        known = list(self.model_.scenario.segments)
+        known = list(self.model_.params.segments)
         for name in names:
             if name not in known:
                 raise self.error(key, name, Options(tuple(known)).describe())

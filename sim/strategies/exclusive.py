@@ -46,7 +46,7 @@ class ExclusiveChannel(Strategy):
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
         c = CHAINS.index(self.chain)
-        if not model.scenario.chains[self.chain].institutional:
+        if not model.params.chains[self.chain].institutional:
             raise self.error("chain", self.chain, "an institutional chain (payers have one payee)")
         self.chain_index_ = c
         self.signed_ = np.zeros(0, np.int64)

@@ -65,7 +65,7 @@ class Referral(Strategy):
         if reward > 0:
             paid = self.afford(np.full(invitees.size, reward))
             inviters, invitees, abuser = inviters[paid], invitees[paid], abuser[paid]
-        pop.open_accounts(invitees, day, model.scenario.bank.p_debit_card, rng)
+        pop.open_accounts(invitees, day, model.params.bank.p_debit_card, rng)
         pop.install_apps(invitees, day)
         pop.abandon_app(invitees[abuser])
         approved = model.screen_claims(day, abuser) if reward > 0 else np.ones(abuser.size, bool)

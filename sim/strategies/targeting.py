@@ -44,7 +44,7 @@ class Targeting(Strategy):
         self.label_ = label
         self.inner_.attach(model, label)
         pop = model.customers
-        b = model.scenario.bank
+        b = model.params.bank
         score = pop.wallet * (b.wallet_share_base + b.wallet_share_gain) * pop.digital_affinity
         cutoff = np.quantile(score, 1.0 - self.top_share) if self.top_share > 0 else np.inf
         self.reached_ = score >= cutoff
