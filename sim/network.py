@@ -1,9 +1,9 @@
 """Social ties among customers, generated straight into sparse CSR arrays.
 
-The hot loop only needs, for each customer, the share of their contacts who
-use the bank app; that is one sparse matrix-vector product a day with the
-adjacency matrix built here. networkx is not involved, so the generator scales
-to millions of customers.
+The hot loop only needs, for each customer, how many contacts have the bank
+app: counted once with the adjacency matrix built here, then kept up to date
+as apps are installed and removed (CustomerPopulation). networkx is not
+involved, so the generator scales to millions of customers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["small_world_csr", "contact_share"]
+__all__ = ["small_world_csr"]
 
 
 def small_world_csr(n: int, mean_degree: float, rewire_prob: float,
@@ -62,16 +62,3 @@ def small_world_csr(n: int, mean_degree: float, rewire_prob: float,
     adj = sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
     adj.data[:] = 1.0  # merge duplicate edges into a single tie
     return adj
-
-
-def contact_share(adjacency: sp.csr_matrix | None, degree: np.ndarray,
-                  indicator: np.ndarray) -> np.ndarray:
-    """Share of each customer's contacts for whom ``indicator`` is true.
-
-    With ``adjacency=None`` the population is fully mixed and every customer
-    sees the population share (the Bass model's assumption).
-    """
-    x = indicator.astype(np.float32)
-    if adjacency is None:
-        return np.full(indicator.size, x.mean(), dtype=np.float32)
-    return (adjacency @ x) / np.maximum(degree, 1.0)

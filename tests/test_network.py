@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.network import contact_share, small_world_csr
+from sim import EcosystemModel
+from sim.network import small_world_csr
 
 
 def test_small_world_is_symmetric_simple_and_has_the_mean_degree():
@@ -21,9 +22,25 @@ def test_ring_lattice_without_rewiring_is_regular():
     assert set(np.asarray(adj.sum(axis=1)).ravel()) == {4.0}
 
 
-def test_contact_share_fully_mixed_and_on_a_network():
-    x = np.array([1, 0, 0, 1], bool)
-    assert np.allclose(contact_share(None, np.full(4, 3.0), x), 0.5)
-    adj = small_world_csr(4, 2, 0.0, np.random.default_rng(2))
-    share = contact_share(adj, np.asarray(adj.sum(axis=1)).ravel(), x)
-    assert share.shape == (4,) and ((share >= 0) & (share <= 1)).all()
+def test_incremental_peer_counts_equal_a_recount_after_installs_and_uninstalls():
+    """Counts kept up to date install by install equal a fresh A @ has_app."""
+    model = EcosystemModel("city", seed=4, overrides={
+        "population.customers": 3000, "adoption.uninstall_rate_per_day": 0.05},
+        strategies=[{"kind": "referral", "start_day": 1, "duration_days": 40,
+                     "invite_rate_per_day": 0.2}])
+    pop = model.customers
+    before = pop.has_app.copy()
+    model.run(60)
+    assert (pop.has_app != before).sum() > 100  # plenty of changes both ways
+    recount = pop.adjacency @ pop.has_app.astype(np.float32)
+    np.testing.assert_array_equal(pop.app_contacts, recount)
+    assert pop.app_count == int(pop.has_app.sum())
+    share = pop.peer_share()
+    assert ((share >= 0) & (share <= 1)).all()
+
+
+def test_fully_mixed_peer_share_is_the_population_share():
+    model = EcosystemModel("bass", seed=0, overrides={"population.customers": 500})
+    model.run(5)
+    pop = model.customers
+    assert np.allclose(pop.peer_share(), pop.has_app.mean())
