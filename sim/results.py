@@ -24,11 +24,20 @@ __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_parquet", "c
 _PACKAGES = ("sim", "mesa", "numpy", "scipy", "pandas", "networkx", "simpy", "matplotlib")
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, with the permissions a plain write would
+    give (mkstemp's files are private to their owner; results are meant to be shared)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

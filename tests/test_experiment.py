@@ -227,3 +227,13 @@ def test_grid_sweep_runs_every_point_and_morris_writes_indices(tmp_path):
     sens = pd.read_csv(tmp_path / "m" / "sensitivity.csv")
     assert {"variant", "kpi", "parameter", "mu_star"} <= set(sens.columns)
     assert set(sens.parameter) == {"strategies[0].rate", "adoption.imitation_rate"}
+
+
+def test_result_files_get_ordinary_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        run_experiment({**SPEC, "replications": 1, "days": 5}, out=tmp_path / "o",
+                       executor="serial")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o" / "kpis.parquet").stat().st_mode & 0o777 == 0o644
