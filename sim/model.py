@@ -199,7 +199,7 @@ class EcosystemModel(mesa.Model):
         self.engine.age(day, self.streams)
         self.engine.deposits()
         self._review_merchants(day)
-        self._watch_chain_shares(day, pay)
+        self._watch_chain_shares(day, flows["chain_volume"])
         self._record(day, pay, flows, installs, accounts_before)
 
     def _adopt(self, day: int, peer_share: np.ndarray) -> np.ndarray:
@@ -263,7 +263,9 @@ class EcosystemModel(mesa.Model):
         per payment: the bank earns its fee rate on all a bank payee receives.
         """
         book = self.merchants
-        volume = np.bincount(pay.channel, weights=pay.amount, minlength=len(CHANNELS))
+        chain_volume = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
+                                   weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS)
+                                   ).reshape(len(CHAINS), len(CHANNELS))
         receipts = np.bincount(pay.payee, weights=pay.amount, minlength=book.n)
         by_app = pay.channel == BANK_APP
         app_receipts = np.bincount(pay.payee[by_app], weights=pay.amount[by_app], minlength=book.n)
@@ -279,18 +281,22 @@ class EcosystemModel(mesa.Model):
                 paid_with = pay.channel == platform.channel
                 platform.subsidy_spent += float((pay.amount * discount[pay.chain])[paid_with].sum())
         if day == 0:
-            self._set_demand_reference(pay)
+            self._set_demand_reference(chain_volume)
         book.settle(day, receipts, app_receipts)
-        return {"volume": volume, "bank_volume": bank_volume, "fee": fee}
+        return {"volume": chain_volume.sum(axis=0), "chain_volume": chain_volume,
+                "bank_volume": bank_volume, "fee": fee}
 
-    def _set_demand_reference(self, pay: Payments) -> None:
+    @staticmethod
+    def _bank_share(chain_volume: np.ndarray) -> np.ndarray:
+        """The bank app's share of each chain's volume (0 for a chain with none)."""
+        total = chain_volume.sum(axis=1)
+        return np.divide(chain_volume[:, BANK_APP], total, out=np.zeros(len(CHAINS)),
+                         where=total > 0)
+
+    def _set_demand_reference(self, chain_volume: np.ndarray) -> None:
         """Day 0's bank-app share of each chain's volume: the level at which the
         demand term of merchants' reviews is zero (their calibration point)."""
-        vol = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
-                          weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS))
-        vol = vol.reshape(len(CHAINS), len(CHANNELS))
-        total = vol.sum(axis=1)
-        ref = np.divide(vol[:, BANK_APP], total, out=np.zeros(len(CHAINS)), where=total > 0)
+        ref = self._bank_share(chain_volume)
         self.merchants.demand_ref = ref
         self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
 
@@ -315,18 +321,13 @@ class EcosystemModel(mesa.Model):
         self.refused_genuine += int((~approved & ~abusive).sum())
         return approved
 
-    def _watch_chain_shares(self, day: int, pay: Payments) -> None:
+    def _watch_chain_shares(self, day: int, chain_volume: np.ndarray) -> None:
         """Platforms see the bank app's share of each chain's volume (7-day EMA)."""
-        vol = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
-                          weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS))
-        vol = vol.reshape(len(CHAINS), len(CHANNELS))
         if day == 0:
-            self._chain_volume_ema = vol
+            self._chain_volume_ema = chain_volume.copy()
         else:
-            self._chain_volume_ema += (vol - self._chain_volume_ema) / SHARE_EMA_DAYS
-        total = self._chain_volume_ema.sum(axis=1)
-        share = np.divide(self._chain_volume_ema[:, BANK_APP], total,
-                          out=np.zeros(len(CHAINS)), where=total > 0)
+            self._chain_volume_ema += (chain_volume - self._chain_volume_ema) / SHARE_EMA_DAYS
+        share = self._bank_share(self._chain_volume_ema)
         for platform in self.platforms:
             platform.observe(day, share)
 

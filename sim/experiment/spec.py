@@ -26,6 +26,7 @@ import numpy as np
 from sim.config import ConfigError, Interval, Options, apply_overrides, check_type, flatten
 from sim.scenarios import load_scenario, scenario_data
 from sim.strategies import make_strategies
+from sim.strategies.base import COMMON
 
 __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed"]
 
@@ -291,10 +292,7 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
                     if index >= len(v.strategies):
                         raise ConfigError(where, target, f"a strategy index of variant {v.name}")
                     built = make_strategies([v.strategies[index]])[0]
-                    declared = {**type(built).parameters}
-                    from sim.strategies.base import COMMON
-
-                    declared.update(COMMON)
+                    declared = {**COMMON, **type(built).parameters}
                     if key not in declared:
                         raise ConfigError(where, target, f"a parameter of {built.kind}")
                     if declared[key].type is int:
