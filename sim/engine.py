@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.payments import Payments, choose_channels, draw_payments
+from sim.payments import PaymentDraw, Payments, choose_channels
 
 __all__ = ["VectorizedEngine"]
 
@@ -26,6 +26,7 @@ class VectorizedEngine:
         self.model = model
         self.pop = model.customers
         self.params = model.params
+        self.payments = PaymentDraw(self.pop, model.merchants, model.world.chains)
 
     def peer_share(self) -> np.ndarray:
         """Share of each customer's contacts who have the app."""
@@ -41,9 +42,8 @@ class VectorizedEngine:
         return self.pop.adopt(day, p, self.params.bank.p_debit_card, rng)
 
     def draw(self, day: int, rng: np.random.Generator) -> Payments:
-        m = self.model
-        return draw_payments(day, self.pop, m.merchants, m.world.chains, m.billing.rate,
-                             m.billing.due(day), rng)
+        billing = self.model.billing
+        return self.payments.draw(billing.rate, billing.due(day), rng)
 
     def choose(self, pay: Payments, accepts: np.ndarray, peer_share: np.ndarray,
                asc: np.ndarray, saving: np.ndarray | None, rng: np.random.Generator

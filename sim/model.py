@@ -192,6 +192,7 @@ class EcosystemModel(mesa.Model):
             s.before_payments(day)
         pay = self._pay(day, peer_share)
         installs += self._resolve_stuck(day, pay)
+        pay.tally(self.merchants.n)
         for s in self.strategies:
             s.after_payments(day, pay)
         flows = self._settle(day, pay)
@@ -263,12 +264,7 @@ class EcosystemModel(mesa.Model):
         per payment: the bank earns its fee rate on all a bank payee receives.
         """
         book = self.merchants
-        chain_volume = np.bincount(pay.chain.astype(np.int64) * len(CHANNELS) + pay.channel,
-                                   weights=pay.amount, minlength=len(CHAINS) * len(CHANNELS)
-                                   ).reshape(len(CHAINS), len(CHANNELS))
-        receipts = np.bincount(pay.payee, weights=pay.amount, minlength=book.n)
-        by_app = pay.channel == BANK_APP
-        app_receipts = np.bincount(pay.payee[by_app], weights=pay.amount[by_app], minlength=book.n)
+        chain_volume, receipts = pay.chain_volume, pay.receipts
         on_bank = book.on_bank()
         bank_volume = float(receipts[on_bank].sum())
         fee = float((receipts * book.bank_fee_rate)[on_bank].sum())
@@ -277,12 +273,10 @@ class EcosystemModel(mesa.Model):
             acquired = book.acquirer == platform.acquirer
             platform.fee_revenue += float(receipts[acquired].sum()) * platform.params.fee_rate
             discount = self.price_discount[:, platform.channel]
-            if discount.any():
-                paid_with = pay.channel == platform.channel
-                platform.subsidy_spent += float((pay.amount * discount[pay.chain])[paid_with].sum())
+            platform.subsidy_spent += float((discount * chain_volume[:, platform.channel]).sum())
         if day == 0:
             self._set_demand_reference(chain_volume)
-        book.settle(day, receipts, app_receipts)
+        book.settle(day, receipts, pay.app_receipts)
         return {"volume": chain_volume.sum(axis=0), "chain_volume": chain_volume,
                 "bank_volume": bank_volume, "fee": fee}
 

@@ -1,14 +1,15 @@
 """The day's payments: who pays whom how much, and through which channel.
 
-This is the hot path. Everything is done per chain and segment (12 x S tiny
-loops) and over flat event arrays; there is no loop over customers or payees.
+This is the hot path. The per-event loops are compiled kernels
+(``sim/kernels.py``); this module prepares their inputs from the population,
+the payees and the day's random streams, and holds the day's events.
 
 Counts. A payer of chain c in segment s makes everyday payments at rate
 ``rate_c * rel_activity_s`` per day and pays random bills (fines) at the
-chain's bill rate. The count over n members is one Poisson(n * rate) draw, its
-events spread uniformly over the members: by Poisson splitting this is the
-same as an independent Poisson count per member. Periodic bills are paid
-exactly once per payer, on a day drawn when the bill is issued (billing.py).
+chain's bill rate, each an independent Poisson process; :class:`PaymentDraw`
+draws them customer by customer (docs/MODEL.md, "Payments"). Periodic bills
+are paid exactly once per payer, on a day drawn when the bill is issued
+(billing.py).
 
 Channel choice. Multinomial logit over the channels the payee accepts
 (docs/MODEL.md, "Channel choice").
@@ -22,10 +23,16 @@ import numpy as np
 
 from sim.agents.customers import CustomerPopulation
 from sim.agents.merchants import MerchantBook
+from sim.kernels import choose_logit, fill_events, poisson_by_inversion, tally
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
-__all__ = ["ChainTable", "Payments", "draw_payments", "choose_channels"]
+__all__ = ["ChainTable", "Payments", "PaymentDraw", "choose_channels"]
+
+# Cap on each part of a utility before exp(): a guard against float32
+# overflow for absurd parameters, far above any utility the calibrated model
+# produces (a saved fraction is at most 1).
+EXP_CAP = 25.0
 
 
 @dataclass(frozen=True)
@@ -69,78 +76,115 @@ class Payments:
     channel: np.ndarray | None = None   # chosen channel (set by choose_channels)
     stuck: np.ndarray | None = None     # no channel available to the payer (set by the choice)
     fallback: np.ndarray | None = None  # paid at a branch counter instead
+    # Totals once channels are final (set by ``tally``), yuan:
+    chain_volume: np.ndarray | None = None  # chain x channel
+    receipts: np.ndarray | None = None      # per payee
+    app_receipts: np.ndarray | None = None  # per payee, paid with the bank app
 
     @property
     def size(self) -> int:
         return int(self.payer.size)
 
+    def tally(self, n_payees: int) -> None:
+        """Sum the day's yuan by chain x channel and by payee (channels must be final)."""
+        self.chain_volume, self.receipts, self.app_receipts = tally(
+            self.chain, self.channel, self.payee, self.amount, len(CHAINS), len(CHANNELS),
+            n_payees, BANK_APP)
 
-def _sorted_positions(seg_start: np.ndarray, counts: np.ndarray,
-                      rng: np.random.Generator) -> np.ndarray:
-    """counts[s] iid uniform member positions in each segment's range, ascending.
 
-    Uniform order statistics: with E_1..E_(k+1) iid exponential and S_j their
-    partial sums, S_1/S_(k+1) < ... < S_k/S_(k+1) are k sorted uniforms. The
-    events of a day have no order, so sorted positions change nothing in
-    distribution; they make every per-payer lookup that follows sequential in
-    memory (3x faster at a million customers).
+class PaymentDraw:
+    """Draws each day's payment events of one population, in customer order.
+
+    Customer i's payment count is Poisson(lambda_i), where lambda_i sums the
+    rates of its memberships: ``rate_c * rel_activity_s`` everyday payments and
+    ``bill_rate_c`` random bills per chain it belongs to. Each event then picks
+    one membership and kind in proportion to its rate. By Poisson
+    superposition and thinning this is exactly an independent Poisson count
+    per membership and kind; it visits each customer once, so all per-customer
+    reads are one sequential sweep. Periodic bills due today follow as a block
+    of their own.
     """
-    parts = []
-    for s in np.flatnonzero(counts):
-        k = int(counts[s])
-        gaps = rng.standard_exponential(k + 1)
-        sums = np.cumsum(gaps)
-        span = seg_start[s + 1] - seg_start[s]
-        pos = (sums[:k] * (span / sums[k])).astype(np.int64)
-        parts.append(seg_start[s] + np.minimum(pos, span - 1))
-    return np.concatenate(parts)
 
+    def __init__(self, pop: CustomerPopulation, book: MerchantBook, table: ChainTable):
+        self.pop, self.book, self.table = pop, book, table
+        customer = np.concatenate([m.customers for m in pop.members]).astype(np.int64)
+        chain = np.concatenate([np.full(m.customers.size, c, np.int8)
+                                for c, m in enumerate(pop.members)])
+        home = np.concatenate([m.home for m in pop.members])
+        order = np.lexsort((chain, customer))  # by customer, then chain
+        self.member_chain = chain[order]
+        self.member_home = home[order].astype(np.int64)
+        self.member_customer = customer[order]
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(customer, minlength=pop.n))])
+        self._rates_key: bytes | None = None
 
-def draw_payments(day: int, pop: CustomerPopulation, book: MerchantBook, table: ChainTable,
-                  bill_rate: np.ndarray, bills_due: list[np.ndarray],
-                  rng: np.random.Generator) -> Payments:
-    """Draw every payment event of ``day``, grouped by chain.
+    def _rates(self, bill_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-day rates by chain x segment (everyday) and chain (bills); refreshes
+        lambda_i and exp(-lambda_i) when they change."""
+        everyday = np.outer(self.table.rate, self.pop.activity)
+        bills = np.maximum(bill_rate, 0.0)
+        key = everyday.tobytes() + bills.tobytes()
+        if key != self._rates_key:
+            seg = self.pop.segment[self.member_customer]
+            per_member = everyday[self.member_chain, seg] + bills[self.member_chain]
+            self.lam = np.bincount(self.member_customer, weights=per_member,
+                                   minlength=self.pop.n)
+            if self.lam.max(initial=0.0) >= 700:
+                raise ValueError(
+                    f"chains.*.rate_per_day: a customer's payments per day add up to "
+                    f"{self.lam.max():.0f}; the draw supports fewer than 700")
+            self.p_zero = np.exp(-self.lam)
+            running = np.cumsum(per_member)
+            before = np.concatenate([[0.0], running])[self.ptr[:-1]]
+            self.member_cum = (running - np.repeat(before, np.diff(self.ptr))).astype(np.float32)
+            self._rates_key = key
+        return everyday, bills
 
-    Parameters
-    ----------
-    bill_rate : array (12,)
-        Random bills (fines) per payer per day in each chain, set by the
-        billing processes.
-    bills_due : list of 12 arrays
-        Positions (into each chain's member list) of payers whose periodic
-        bill falls due today.
-    """
-    payer_parts, payee_parts, chain_parts, bill_parts, amount_parts = [], [], [], [], []
-    for c in range(len(CHAINS)):
-        members = pop.members[c]
-        if members.customers.size == 0:
-            continue
-        parts = []
-        sizes = np.diff(members.seg_start)
-        for is_bill, rate in ((False, table.rate[c]), (True, bill_rate[c])):
-            if rate <= 0:
+    def draw(self, bill_rate: np.ndarray, bills_due: list[np.ndarray],
+             rng: np.random.Generator) -> Payments:
+        """Draw every payment event of a day.
+
+        Parameters
+        ----------
+        bill_rate : array (12,)
+            Random bills (fines) per payer per day in each chain, set by the
+            billing processes.
+        bills_due : list of 12 arrays
+            Positions (into each chain's member list) of payers whose periodic
+            bill falls due today.
+        """
+        everyday, bills = self._rates(bill_rate)
+        bits = rng.bit_generator.random_raw
+        counts = poisson_by_inversion(self.lam, self.p_zero, bits(self.pop.n))
+        n_poisson = int(counts.sum(dtype=np.int64))
+        n_due = sum(int(d.size) for d in bills_due)
+        size = n_poisson + n_due
+        pay = Payments(np.empty(size, np.int64), np.empty(size, np.int8),
+                       np.empty(size, np.int64), np.empty(size), np.empty(size, bool))
+        t = self.table
+        fill_events(counts, self.lam, self.ptr, self.member_cum, self.member_chain,
+                    self.member_home, self.pop.segment, everyday.astype(np.float32),
+                    bits(n_poisson),
+                    rng.standard_normal(n_poisson, dtype=np.float32),
+                    np.stack([t.mu, t.bill_mu], axis=1), np.stack([t.sigma, t.bill_sigma], axis=1),
+                    self.book.alias_prob, self.book.alias_to, self.book.chain_start,
+                    pay.payer, pay.chain, pay.payee, pay.amount, pay.is_bill)
+        np.exp(pay.amount[:n_poisson], out=pay.amount[:n_poisson])
+        at = n_poisson
+        for c, pos in enumerate(bills_due):
+            if pos.size == 0:
                 continue
-            counts = rng.poisson(sizes * rate * (1.0 if is_bill else pop.activity))
-            if counts.sum():
-                parts.append((_sorted_positions(members.seg_start, counts, rng), is_bill))
-        if bills_due[c].size:
-            parts.append((bills_due[c].astype(np.int64), True))
-        for pos, is_bill in parts:
-            payer_parts.append(members.customers[pos])
-            payee_parts.append(members.home[pos] if table.institutional[c]
-                               else book.draw_payees(c, pos.size, rng))
-            chain_parts.append(np.full(pos.size, c, np.int8))
-            bill_parts.append(np.full(pos.size, is_bill))
-            mu, sigma = ((table.bill_mu[c], table.bill_sigma[c]) if is_bill
-                         else (table.mu[c], table.sigma[c]))
-            z = rng.standard_normal(pos.size, dtype=np.float32)
-            amount_parts.append(np.exp(np.float32(mu) + np.float32(sigma) * z))
-    if not payer_parts:
-        empty = np.zeros(0, np.int64)
-        return Payments(empty, empty.astype(np.int8), empty, np.zeros(0), empty.astype(bool))
-    return Payments(np.concatenate(payer_parts).astype(np.int64), np.concatenate(chain_parts),
-                    np.concatenate(payee_parts).astype(np.int64),
-                    np.concatenate(amount_parts).astype(np.float64), np.concatenate(bill_parts))
+            block = slice(at, at + pos.size)
+            members = self.pop.members[c]
+            pay.payer[block] = members.customers[pos]
+            pay.chain[block] = c
+            pay.payee[block] = (members.home[pos] if t.institutional[c]
+                                else self.book.draw_payees(c, pos.size, rng))
+            pay.amount[block] = np.exp(t.bill_mu[c] + t.bill_sigma[c]
+                                       * rng.standard_normal(pos.size))
+            pay.is_bill[block] = True
+            at += pos.size
+        return pay
 
 
 def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
@@ -157,45 +201,23 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     channels the payee accepts are available (``accepts`` is channel x payee),
     and the bank app only to payers who have it and have not abandoned it;
     P(k) = exp(V_k) / sum over available exp(V_j), drawn by inverse CDF with
-    one uniform per event.
-
-    Computed one channel at a time over all events, in float32: every step
-    is a pass over contiguous vectors (no per-row reductions). Utilities are
-    capped at 60 before exp (a saved fraction is at most 1, so real values
-    stay far below; the cap only guards float32 from overflow).
+    one uniform per event (kernel: :func:`sim.kernels.choose_logit`).
 
     Events with no available channel (an exclusive payee, a payer without
     the app) are returned as "stuck"; the model resolves them (adopt or pay
     at a branch counter). ``pay.channel`` is set for the others.
     """
-    n = pay.size
-    payer, payee = pay.payer, pay.payee
-    asc32 = asc.astype(np.float32)
-    can_use_app = pop.has_app[payer] & ~pop.abandoned[payer]
-    price = (np.float32(beta_price) * pop.price_sensitivity[payer]) if saving is not None else None
-    discounted = saving.any(axis=0) if saving is not None else np.zeros(len(CHANNELS), bool)
-    weights = np.empty((len(CHANNELS), n), np.float32)
-    total = np.zeros(n, np.float32)
-    for k in range(len(CHANNELS)):
-        v = asc32[pay.chain, k]
-        v += np.float32(beta_habit) * pop.habit[k][payer]
-        if k == BANK_APP:
-            v += np.float32(beta_peer) * peer_share[payer]
-        if discounted[k]:
-            v += price * saving[:, k]
-        np.minimum(v, np.float32(60.0), out=v)
-        np.exp(v, out=v)
-        available = accepts[k][payee]
-        if k == BANK_APP:
-            available &= can_use_app
-        v *= available
-        weights[k] = v
-        total += v
-    u = rng.random(n, dtype=np.float32) * total
-    channel = np.zeros(n, np.int8)
-    running = np.zeros(n, np.float32)
-    for k in range(len(CHANNELS) - 1):  # same additions in the same order as ``total``
-        running += weights[k]
-        channel += running < u
-    pay.channel = channel
-    return total <= 0
+    own = np.float32(beta_habit) * pop.habit
+    own[:, BANK_APP] += np.float32(beta_peer) * peer_share
+    if max(beta_habit, 0.0) + max(beta_peer, 0.0) > EXP_CAP:  # h and x lie in [0, 1]
+        np.minimum(own, np.float32(EXP_CAP), out=own)
+    np.exp(own, out=own)
+    own[:, BANK_APP] *= pop.has_app & ~pop.abandoned
+    pay.channel = np.zeros(pay.size, np.int8)
+    return choose_logit(pay.payer, pay.chain, pay.payee, rng.bit_generator.random_raw(pay.size),
+                        np.exp(np.minimum(asc, EXP_CAP)).astype(np.float32), own,
+                        accepts.view(np.uint8),
+                        saving if saving is not None else np.zeros((0, len(CHANNELS)),
+                                                                   np.float32),
+                        np.float32(beta_price) * pop.price_sensitivity, np.float32(EXP_CAP),
+                        pay.channel)

@@ -3,8 +3,8 @@
 State per customer (arrays of length N): segment, income, price sensitivity,
 digital affinity, hidden abuser trait; focal-bank account, debit card, app,
 credit card; day of last app use and of install; share of wallet at the bank;
-habit stock per payment channel (5 x N, channel-major so the daily logit reads
-contiguous rows). Chain membership is stored per chain
+habit stock per payment channel (N x 5: a customer's five stocks share one
+cache line, read and written together by the daily kernels). Chain membership is stored per chain
 as index arrays sorted by segment, which is what the daily payment draw needs.
 
 Each daily verb works on masks and index arrays (see docs/MODEL.md for the
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.kernels import learn_habits
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -64,12 +65,13 @@ class CustomerPopulation:
         self.install_day = np.full(n, NEVER, np.int32)
         self.account_day = np.full(n, NEVER, np.int32)
         self.wallet_share = np.zeros(n, np.float32)     # share of wallet at the focal bank
-        self.habit = np.zeros((len(CHANNELS), n), np.float32)  # channel x customer
+        self.habit = np.zeros((n, len(CHANNELS)), np.float32)  # customer x channel
         self.adjacency = None                           # social ties (None: fully mixed)
         self.degree = np.ones(n, np.float32)
         self.app_contacts = np.zeros(n, np.float32)     # contacts with the app installed
         self.app_count = 0                              # customers with the app installed
         self.members: list[ChainMembers] = []
+        self._habit_counts: np.ndarray | None = None    # scratch of record_payments
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -139,7 +141,7 @@ class CustomerPopulation:
                         (self.n, 1))
         alpha[~self.has_app, BANK_APP] = 1e-3
         g = rng.standard_gamma(alpha)
-        self.habit = np.ascontiguousarray((g / g.sum(axis=1, keepdims=True)).T, np.float32)
+        self.habit = (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def _draw_initial_last_use(self, scenario: Scenario, rng: np.random.Generator) -> None:
         """Days since day-0 app users last paid with the app: geometric gaps.
@@ -164,7 +166,7 @@ class CustomerPopulation:
             accept[ids] += r[:, None] * acc
         accept /= np.maximum(rate, 1e-12)[:, None]
         ch = scenario.channels
-        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit.T)
+        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit)
         total = weight.sum(axis=1)
         share = np.divide(weight[:, BANK_APP], total, out=np.zeros(self.n), where=total > 0)
         p_day = 1.0 - np.exp(-rate * share)
@@ -238,24 +240,19 @@ class CustomerPopulation:
 
         A customer who paid n times today with c_k payments on channel k moves
         their habit vector h to (1-a)^n h + (1 - (1-a)^n) c / n: the result of
-        n exponential-smoothing steps, order-free.
+        n exponential-smoothing steps, order-free (kernel:
+        :func:`sim.kernels.learn_habits`).
         """
-        if payer.size == 0:
-            return
-        k = len(CHANNELS)
-        counts = np.bincount(channel.astype(np.int64) * self.n + payer, minlength=k * self.n)
-        counts = counts.reshape(k, self.n).astype(np.float32)
-        n_paid = counts.sum(axis=0)
-        keep = np.float32(1.0 - learning_rate) ** n_paid        # 1 for those who did not pay
-        share = counts / np.maximum(n_paid, 1.0)
-        self.habit *= keep
-        self.habit += (1.0 - keep) * share
-        self.last_app_use[payer[channel == BANK_APP]] = day
+        if self._habit_counts is None:  # all zero between calls
+            self._habit_counts = np.zeros(self.habit.shape, np.uint16)
+        keep = np.float32(1.0 - learning_rate) ** np.arange(64, dtype=np.float32)
+        learn_habits(payer, channel, self.habit, self.last_app_use, day, keep, BANK_APP,
+                     self._habit_counts)
 
     def abandon_app(self, ids: np.ndarray) -> None:
         """Bonus hunters who took their reward: the app stays installed, unused."""
         self.abandoned[ids] = True
-        self.habit[BANK_APP, ids] = 0.0
+        self.habit[ids, BANK_APP] = 0.0
 
     def uninstall_dormant(self, day: int, dormant_after_days: int, rate: float,
                           rng: np.random.Generator) -> int:
@@ -264,7 +261,7 @@ class CustomerPopulation:
         gone = np.flatnonzero(dormant & (rng.random(self.n, dtype=np.float32) < rate))
         self.has_app[gone] = False
         self.abandoned[gone] = False
-        self.habit[BANK_APP, gone] = 0.0
+        self.habit[gone, BANK_APP] = 0.0
         self._apps_changed(gone, -1)
         return int(gone.size)
 
@@ -278,7 +275,7 @@ class CustomerPopulation:
 
     def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
         """Share of wallet an account holder drifts to: base + gain x bank-app habit."""
-        target = np.float32(base) + np.float32(gain) * self.habit[BANK_APP]
+        target = np.float32(base) + np.float32(gain) * self.habit[:, BANK_APP]
         return np.where(self.has_account, target, np.float32(0.0))
 
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:

@@ -94,7 +94,11 @@ class MerchantBook:
         self.float_days = np.ones(m)                          # days of receipts kept at the bank
         self.bank_constant = np.zeros(len(CHAINS))            # alpha per chain (calibrated)
         self.demand_ref = np.zeros(len(CHAINS))               # chain's day-0 bank-app share
-        self._alias: list[tuple[np.ndarray, np.ndarray]] = []  # per chain, for payee draws
+        # Alias tables of each chain's payees, at the payees' own positions: the
+        # payee draw of chain c uses alias_prob[lo:hi] and alias_to[lo:hi]
+        # (indices within the chain), lo:hi = chain_start[c]:chain_start[c+1].
+        self.alias_prob = np.ones(m)
+        self.alias_to = np.zeros(m, np.int64)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -116,7 +120,7 @@ class MerchantBook:
                                       else scenario.bank.float_days)
             sig = p.payee_size_sigma
             book.weight[lo:hi] = np.exp(rng.normal(-sig**2 / 2, sig, size=k))
-            book._alias.append(alias_table(book.weight[lo:hi]))
+            book.alias_prob[lo:hi], book.alias_to[lo:hi] = alias_table(book.weight[lo:hi])
             book.accepts_base[lo:hi] = rng.random((k, len(CHANNELS))) < np.array(
                 p.accept.as_tuple())
             acq = np.array(p.acquirer.as_tuple())
@@ -159,7 +163,8 @@ class MerchantBook:
         """k payees of ``chain`` drawn with probability proportional to weight (alias
         method: one uniform per draw, its integer part picks a column, its fraction
         decides between the column and its alias)."""
-        prob, alias = self._alias[chain]
+        lo, hi = self.chain_start[chain], self.chain_start[chain + 1]
+        prob, alias = self.alias_prob[lo:hi], self.alias_to[lo:hi]
         x = rng.random(k) * prob.size
         col = np.minimum(x.astype(np.int64), prob.size - 1)
         idx = np.where(x - col < prob[col], col, alias[col])

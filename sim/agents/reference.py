@@ -94,7 +94,7 @@ class ReferenceCustomer(mesa.Agent):
             if not ok:
                 weights.append(0.0)
                 continue
-            v = asc[chain][k] + ch.beta_habit * float(pop.habit[k][i])
+            v = asc[chain][k] + ch.beta_habit * float(pop.habit[i, k])
             if k == BANK_APP:
                 v += ch.beta_peer * share
             if saving_row is not None:
@@ -117,7 +117,7 @@ class ReferenceCustomer(mesa.Agent):
         a = self.model.params.channels.habit_learning_rate
         for chosen in channels:
             for k in range(len(CHANNELS)):
-                pop.habit[k][self.i] = ((1 - a) * pop.habit[k][self.i]
+                pop.habit[self.i, k] = ((1 - a) * pop.habit[self.i, k]
                                         + (a if k == chosen else 0.0))
             if chosen == BANK_APP:
                 pop.last_app_use[self.i] = day
@@ -130,7 +130,7 @@ class ReferenceCustomer(mesa.Agent):
             if rng_dormancy.random() < sc.adoption.uninstall_rate_per_day:
                 pop.has_app[i] = False
                 pop.abandoned[i] = False
-                pop.habit[BANK_APP][i] = 0.0
+                pop.habit[i, BANK_APP] = 0.0
                 pop._apps_changed(np.array([i]), -1)
         active = pop.has_app[i] and day - pop.last_app_use[i] < MAU_WINDOW_DAYS
         if active and pop.has_account[i] and not pop.has_credit[i]:
@@ -140,7 +140,7 @@ class ReferenceCustomer(mesa.Agent):
     def save(self) -> None:
         pop, b = self.model.customers, self.model.params.bank
         i = self.i
-        target = (b.wallet_share_base + b.wallet_share_gain * float(pop.habit[BANK_APP][i])
+        target = (b.wallet_share_base + b.wallet_share_gain * float(pop.habit[i, BANK_APP])
                   if pop.has_account[i] else 0.0)
         pop.wallet_share[i] += (target - pop.wallet_share[i]) / b.wallet_share_days
 

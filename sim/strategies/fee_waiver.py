@@ -69,8 +69,7 @@ class FeeWaiver(Strategy):
         if self.targets_.size == 0:
             return
         waived = book.waived_share(day) * (book.waiver_owner == self.owner_id_)
-        per_event = payments.amount * book.bank_fee_rate[payments.payee] * waived[payments.payee]
-        cost = float(per_event[book.acquirer[payments.payee] == ACQ_BANK].sum())
+        cost = float((payments.receipts * book.bank_fee_rate * waived)[book.on_bank()].sum())
         if cost > 0 and self.spend(day, "fee_waived", cost) < cost - 1e-9:
             active = self.targets_[book.waiver_until[self.targets_] > day + 1]
             book.waiver_until[active] = day + 1

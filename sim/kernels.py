@@ -1,0 +1,185 @@
+"""Compiled loops of the daily hot path.
+
+Each kernel is one plain loop over a day's payment events or over customers,
+compiled to machine code by numba. One pass that reads a customer's few
+numbers once replaces a dozen numpy passes over million-long arrays, each of
+which streams memory in and out (docs/PERFORMANCE.md has the measurements).
+
+Kernels draw no random numbers: callers draw uniforms and normals from their
+named numpy streams and pass them in, so a kernel is a deterministic function
+of its arguments and the same seed gives the same bytes.
+
+Units follow the model: rates per day, amounts in yuan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["unit", "poisson_by_inversion", "fill_events", "choose_logit", "learn_habits", "tally"]
+
+_jit = njit(cache=True, nogil=True)
+
+
+@_jit
+def unit(bits):
+    """A uniform in [0, 1) from the top 53 of 64 random bits."""
+    return (bits >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_jit
+def poisson_by_inversion(lam, p_zero, bits):
+    """Poisson(lam_i) counts: the smallest k with P(K <= k) >= u_i, u_i = unit(bits_i).
+
+    ``p_zero`` is exp(-lam), passed in so a caller can reuse it while the
+    rates do not change; lam_i < 700 keeps it from underflowing. The first
+    eight terms of the CDF are always summed (no branch to mispredict at
+    the usual one or two payments a day); larger counts continue in a loop.
+    """
+    out = np.empty(lam.size, np.int32)
+    for i in range(lam.size):
+        u = unit(bits[i])
+        p = p_zero[i]
+        cdf = p
+        k = 0
+        for j in range(1, 9):
+            k += u > cdf
+            p *= lam[i] / j
+            cdf += p
+        while u > cdf and p > 0.0:
+            k += 1
+            p *= lam[i] / k
+            cdf += p
+        out[i] = k
+    return out
+
+
+@_jit
+def fill_events(counts, lam, ptr, member_cum, member_chain, member_home, segment, r_everyday,
+                bits, z, mu, sigma, alias_prob, alias_to, payee_start,
+                payer, chain, payee, log_amount, is_bill):
+    """Write the events of customers with ``counts[i]`` payments today, in
+    customer order.
+
+    Customer i's memberships are ``ptr[i]:ptr[i+1]`` of ``member_chain``
+    (``member_home``: the institution it pays in an institutional chain, or
+    -1). ``member_cum`` is the running sum of their rates (everyday then
+    bills, per day) within the customer, ending at ``lam[i]``. Each event
+    picks a membership in proportion to its rate by inverse CDF, and within
+    it a bill when it falls past the everyday part ``r_everyday[chain,
+    segment]``; a payee by the chain's alias table unless the customer has a
+    home payee; and the log of a lognormal amount, mu + sigma z, by chain
+    and kind (column 1: bills). The top 24 of an event's 64 random ``bits``
+    pick the membership, the low 40 the payee. Choices are arithmetic, not
+    branches: a mispredicted branch per event costs more than the work.
+    """
+    e = 0
+    for i in range(counts.size):
+        s = segment[i]
+        lo, hi = ptr[i], ptr[i + 1]
+        for _ in range(counts[i]):
+            target = np.float32((bits[e] >> np.uint64(40)) * (lam[i] / 16777216.0))
+            below = 0
+            for m in range(lo, hi):
+                below += member_cum[m] <= target
+            m = min(lo + below, hi - 1)  # float rounding can leave target == lam
+            start = member_cum[m - 1] if m > lo else np.float32(0.0)
+            c = member_chain[m]
+            bill = target - start >= r_everyday[c, s]
+            x = (bits[e] & np.uint64(0xFFFFFFFFFF)) * (1.0 / 1099511627776.0)
+            size = payee_start[c + 1] - payee_start[c]
+            x *= size
+            col = min(int(x), size - 1)
+            at = payee_start[c] + col
+            drawn = payee_start[c] + col + (alias_to[at] - col) * (x - col >= alias_prob[at])
+            home = member_home[m]
+            payee[e] = drawn + (home - drawn) * (home >= 0)
+            b = 1 if bill else 0
+            log_amount[e] = mu[c, b] + sigma[c, b] * z[e]
+            payer[e] = i
+            chain[e] = c
+            is_bill[e] = bill
+            e += 1
+
+
+@_jit
+def choose_logit(payer, chain, payee, bits, exp_asc, own, accepts, saving, price, exp_cap,
+                 channel):
+    """Multinomial-logit channel choice per event; writes ``channel`` and
+    returns a mask of events with no available channel.
+
+    The weight of channel k is exp(V_k) for an available channel, split into
+    factors: ``exp_asc[c, k]`` (chain constants), ``own[i, k]`` (the payer's
+    habit and peer terms, 0 where the payer cannot use the channel),
+    ``accepts[k, j]`` (1 if the payee takes it, else 0) and, where the
+    fraction saved ``saving[e, k]`` is positive, exp(price_i saving_ek) with
+    the exponent capped at ``exp_cap`` (``saving`` is 0 x 5 when no offer
+    runs). The channel is the first k whose running weight exceeds u_e times
+    the total, u_e = unit(bits_e).
+    """
+    n_channels = own.shape[1]
+    has_saving = saving.shape[0] > 0
+    stuck = np.zeros(payer.size, np.bool_)
+    weight = np.empty(n_channels, np.float32)
+    for e in range(payer.size):
+        i, c, j = payer[e], chain[e], payee[e]
+        total = np.float32(0.0)
+        for k in range(n_channels):
+            w = exp_asc[c, k] * own[i, k] * accepts[k, j]
+            if has_saving and saving[e, k] > 0.0:
+                w *= np.exp(min(price[i] * saving[e, k], exp_cap))
+            weight[k] = w
+            total += w
+        target = unit(bits[e]) * total
+        running = np.float32(0.0)
+        pick = 0
+        for k in range(n_channels - 1):
+            running += weight[k]
+            pick += running < target
+        channel[e] = pick
+        stuck[e] = total <= 0.0
+    return stuck
+
+
+@_jit
+def learn_habits(payer, channel, habit, last_app_use, day, keep, app, scratch):
+    """Move each payer's habit to (1-a)^n h + (1 - (1-a)^n) c / n, where n is
+    their payments today and c_k those on channel k; stamp ``last_app_use``.
+
+    ``keep[n]`` is (1-a)^n, float32, for n up to its length - 1 (beyond, it is
+    computed). ``scratch`` is an all-zero N x 5 counter array, left all zero
+    again. A payer seen a second time has zero counts left, which leaves the
+    habit as it is (keep[0] = 1, shares 0): no branch needed.
+    """
+    n_channels = habit.shape[1]
+    for e in range(payer.size):
+        i = payer[e]
+        scratch[i, channel[e]] += 1
+        last_app_use[i] = day if channel[e] == app else last_app_use[i]
+    one = np.float32(1.0)
+    for e in range(payer.size):
+        i = payer[e]
+        n = 0
+        for k in range(n_channels):
+            n += scratch[i, k]
+        kept = keep[n] if n < keep.size else keep[1] ** np.float32(n)
+        per_payment = one / np.float32(max(n, 1))
+        for k in range(n_channels):
+            habit[i, k] = kept * habit[i, k] + (one - kept) * (scratch[i, k] * per_payment)
+            scratch[i, k] = 0
+
+
+@_jit
+def tally(chain, channel, payee, amount, n_chains, n_channels, n_payees, app):
+    """Yuan per chain x channel, per payee, and per payee paid with the app."""
+    volume = np.zeros((n_chains, n_channels))
+    receipts = np.zeros(n_payees)
+    app_receipts = np.zeros(n_payees)
+    for e in range(chain.size):
+        a = amount[e]
+        volume[chain[e], channel[e]] += a
+        receipts[payee[e]] += a
+        if channel[e] == app:
+            app_receipts[payee[e]] += a
+    return volume, receipts, app_receipts
