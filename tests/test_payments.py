@@ -1,0 +1,207 @@
+"""The compiled payment kernels against what they must compute: Poisson counts,
+rate-proportional chains and payees, logit shares, habit smoothing, tallies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim import EcosystemModel
+from sim import kernels as K
+from sim.agents.merchants import alias_table
+from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
+
+from .conftest import SMALL
+
+
+def test_poisson_inversion_is_the_poisson_quantile():
+    rng = np.random.default_rng(0)
+    lam = rng.uniform(0.0, 30.0, 20_000)
+    bits = rng.bit_generator.random_raw(lam.size)
+    counts = K.poisson_by_inversion(lam, np.exp(-lam), bits)
+    u = (bits >> np.uint64(11)) * (1.0 / 2**53)
+    expected = stats.poisson.ppf(u, lam)
+    # Floating-point sums of the CDF may differ from scipy's by one at a boundary.
+    assert np.mean(counts == expected) > 0.999
+    assert np.abs(counts - expected).max() <= 1
+
+
+@pytest.fixture(scope="module")
+def drawn_days():
+    """A 3,000-customer city's payment draw, 200 days of the same state."""
+    model = EcosystemModel("city", seed=11, overrides=SMALL)
+    draw = model.engine.payments
+    no_bills_due = [np.zeros(0, np.int64)] * len(CHAINS)
+    days = [draw.draw(model.billing.rate, no_bills_due, np.random.default_rng(d))
+            for d in range(200)]
+    return model, days
+
+
+def test_events_come_in_customer_order(drawn_days):
+    _, days = drawn_days
+    for pay in days[:5]:
+        assert np.all(np.diff(pay.payer) >= 0)
+
+
+def test_counts_per_chain_and_kind_match_the_member_rates(drawn_days):
+    model, days = drawn_days
+    pop, table = model.customers, model.world.chains
+    for c in range(len(CHAINS)):
+        seg = pop.segment[pop.members[c].customers]
+        for is_bill, rate in ((False, table.rate[c] * pop.activity[seg].sum()),
+                              (True, model.billing.rate[c] * seg.size)):
+            n = sum(int(((p.chain == c) & (p.is_bill == is_bill)).sum()) for p in days)
+            expected = rate * len(days)
+            assert abs(n - expected) <= 5 * np.sqrt(expected) + 1, (CHAINS[c], is_bill)
+
+
+def test_payers_pay_only_in_their_own_chains(drawn_days):
+    model, days = drawn_days
+    pay = days[0]
+    for c in range(len(CHAINS)):
+        members = model.customers.members[c].customers
+        assert np.isin(pay.payer[pay.chain == c], members).all()
+
+
+def test_counts_per_customer_are_poisson(drawn_days):
+    """Index of dispersion of a customer's daily count is 1 for a Poisson process."""
+    model, days = drawn_days
+    per_day = np.stack([np.bincount(p.payer, minlength=model.customers.n) for p in days])
+    mean, var = per_day.mean(axis=0), per_day.var(axis=0, ddof=1)
+    busy = mean > 1.0
+    assert busy.sum() > 100
+    assert np.median(var[busy] / mean[busy]) == pytest.approx(1.0, abs=0.1)
+
+
+def test_payees_are_drawn_in_proportion_to_their_weight(drawn_days):
+    model, days = drawn_days
+    book = model.merchants
+    busiest = np.bincount(np.concatenate([p.chain for p in days[:20]]), minlength=len(CHAINS))
+    busiest[model.world.chains.institutional] = 0
+    c = int(np.argmax(busiest))  # the busiest chain whose payees are drawn
+    lo, hi = book.chain_start[c], book.chain_start[c + 1]
+    payees = np.concatenate([p.payee[p.chain == c] for p in days])
+    assert ((payees >= lo) & (payees < hi)).all()
+    observed = np.bincount(payees - lo, minlength=hi - lo)
+    expected = book.weight[lo:hi] / book.weight[lo:hi].sum() * payees.size
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert stats.chi2.sf(chi2, hi - lo - 1) > 1e-4
+
+
+def test_institutional_chains_pay_the_home_institution(drawn_days):
+    model, days = drawn_days
+    pay = days[0]
+    for c in np.flatnonzero(model.world.chains.institutional):
+        members = model.customers.members[c]
+        home = dict(zip(members.customers.tolist(), members.home.tolist(), strict=True))
+        ev = np.flatnonzero(pay.chain == c)
+        assert all(pay.payee[e] == home[pay.payer[e]] for e in ev)
+
+
+def test_amounts_are_lognormal_with_the_chain_mean(drawn_days):
+    model, days = drawn_days
+    table = model.world.chains
+    sigma = np.where(table.rate > 0, table.sigma, np.inf)
+    c = int(np.argmin(sigma))  # the tightest everyday amounts: the sharpest test
+    a = np.concatenate([p.amount[(p.chain == c) & ~p.is_bill] for p in days])
+    z = (np.log(a) - table.mu[c]) / table.sigma[c]
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+
+
+def _logit_case(n_events: int, rng):
+    n_payers, n_payees = 50, 7
+    own = rng.uniform(0.2, 3.0, (n_payers, len(CHANNELS))).astype(np.float32)
+    own[::5, BANK_APP] = 0.0  # payers without the app
+    accepts = rng.random((len(CHANNELS), n_payees)) < 0.6
+    accepts[:, 0] = False  # payee 0 accepts nothing: its payers are stuck
+    exp_asc = np.exp(rng.normal(0, 0.5, (len(CHAINS), len(CHANNELS)))).astype(np.float32)
+    payer = np.sort(rng.integers(0, n_payers, n_events))
+    chain = rng.integers(0, len(CHAINS), n_events).astype(np.int8)
+    payee = rng.integers(0, n_payees, n_events)
+    return payer, chain, payee, exp_asc, own, accepts
+
+
+def test_channel_shares_are_the_logit_probabilities():
+    rng = np.random.default_rng(3)
+    payer, chain, payee, exp_asc, own, accepts = _logit_case(400_000, rng)
+    channel = np.zeros(payer.size, np.int8)
+    no_saving = np.zeros((0, len(CHANNELS)), np.float32)
+    stuck = K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(payer.size),
+                           exp_asc, own, accepts.view(np.uint8), no_saving,
+                           np.zeros(0, np.float32), np.float32(25.0), channel)
+    weight = exp_asc[chain] * own[payer] * accepts.T[payee]
+    total = weight.sum(axis=1)
+    np.testing.assert_array_equal(stuck, total <= 0)
+    ok = ~stuck
+    assert weight[ok, channel[ok]].min() > 0  # never an unavailable channel
+    expected = (weight[ok] / total[ok, None]).sum(axis=0)
+    observed = np.bincount(channel[ok], minlength=len(CHANNELS))
+    np.testing.assert_allclose(observed, expected, rtol=0.01)
+
+
+def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction():
+    rng = np.random.default_rng(4)
+    n = 300_000
+    payer = np.zeros(n, np.int64)
+    chain = np.zeros(n, np.int8)
+    payee = np.zeros(n, np.int64)
+    own = np.ones((1, len(CHANNELS)), np.float32)
+    accepts = np.ones((len(CHANNELS), 1), np.uint8)
+    exp_asc = np.ones((len(CHAINS), len(CHANNELS)), np.float32)
+    saving = np.zeros((n, len(CHANNELS)), np.float32)
+    saving[:, BANK_APP] = 0.1
+    price = np.array([10.0], np.float32)  # exponent 1: odds e against each other channel
+    channel = np.zeros(n, np.int8)
+    K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(n), exp_asc, own,
+                   accepts, saving, price, np.float32(25.0), channel)
+    share = np.mean(channel == BANK_APP)
+    assert share == pytest.approx(np.e / (np.e + len(CHANNELS) - 1), abs=0.005)
+
+
+def test_habits_move_by_n_smoothing_steps_in_closed_form():
+    rng = np.random.default_rng(5)
+    n, a = 1000, 0.1
+    habit = rng.dirichlet(np.ones(len(CHANNELS)), n).astype(np.float32)
+    before = habit.copy()
+    payer = np.sort(rng.integers(0, n, 3000))
+    channel = rng.integers(0, len(CHANNELS), payer.size).astype(np.int8)
+    last_use = np.full(n, -5, np.int32)
+    scratch = np.zeros(habit.shape, np.uint16)
+    keep = np.float32(1 - a) ** np.arange(64, dtype=np.float32)
+    K.learn_habits(payer, channel, habit, last_use, 9, keep, BANK_APP, scratch)
+    counts = np.zeros(habit.shape)
+    np.add.at(counts, (payer, channel), 1)
+    paid = counts.sum(axis=1)
+    kept = (1 - a) ** paid[:, None]
+    expected = kept * before + (1 - kept) * counts / np.maximum(paid, 1)[:, None]
+    np.testing.assert_allclose(habit, expected, rtol=1e-5, atol=1e-6)
+    assert not scratch.any()
+    app_payers = np.unique(payer[channel == BANK_APP])
+    assert (last_use[app_payers] == 9).all()
+    assert (np.delete(last_use, app_payers) == -5).all()
+
+
+def test_tally_sums_yuan_by_chain_channel_and_payee():
+    rng = np.random.default_rng(6)
+    e, m = 5000, 40
+    chain = rng.integers(0, len(CHAINS), e).astype(np.int8)
+    channel = rng.integers(0, len(CHANNELS), e).astype(np.int8)
+    payee = rng.integers(0, m, e)
+    amount = rng.lognormal(3, 1, e)
+    volume, receipts, app = K.tally(chain, channel, payee, amount, len(CHAINS), len(CHANNELS),
+                                    m, BANK_APP)
+    expected = np.zeros((len(CHAINS), len(CHANNELS)))
+    np.add.at(expected, (chain, channel), amount)
+    np.testing.assert_allclose(volume, expected)
+    np.testing.assert_allclose(receipts, np.bincount(payee, amount, m))
+    by_app = channel == BANK_APP
+    np.testing.assert_allclose(app, np.bincount(payee[by_app], amount[by_app], m))
+
+
+def test_alias_table_reproduces_the_weights():
+    w = np.array([5.0, 1.0, 0.5, 3.5])
+    prob, alias = alias_table(w)
+    implied = prob.copy()
+    np.add.at(implied, alias, 1.0 - prob)
+    np.testing.assert_allclose(implied / w.size, w / w.sum())
