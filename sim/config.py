@@ -48,10 +48,15 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, field: str, value: Any, allowed: str):
+        # args stays (field, value, allowed): code that rebuilds an exception as
+        # type(e)(*e.args), such as simpy failing a process, or unpickling, gets it back.
+        super().__init__(field, value, allowed)
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field}: must be {allowed}, got {value!r}")
+
+    def __str__(self) -> str:
+        return f"{self.field}: must be {self.allowed}, got {self.value!r}"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.agents.customers import CustomerPopulation
 from sim.agents.merchants import MerchantBook
+from sim.config import ConfigError
 from sim.kernels import choose_logit, fill_events, poisson_by_inversion, tally
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
@@ -129,10 +130,10 @@ class PaymentDraw:
             per_member = everyday[self.member_chain, seg] + bills[self.member_chain]
             self.lam = np.bincount(self.member_customer, weights=per_member,
                                    minlength=self.pop.n)
-            if self.lam.max(initial=0.0) >= 700:
-                raise ValueError(
-                    f"chains.*.rate_per_day: a customer's payments per day add up to "
-                    f"{self.lam.max():.0f}; the draw supports fewer than 700")
+            if self.lam.max(initial=0.0) >= 700:  # exp(-lambda) would underflow
+                raise ConfigError("chains.*.rate_per_day", round(float(self.lam.max())),
+                                  "rates whose sum over a customer's chains (times "
+                                  "rel_activity, plus bill rates) stays below 700 a day")
             self.p_zero = np.exp(-self.lam)
             running = np.cumsum(per_member)
             before = np.concatenate([[0.0], running])[self.ptr[:-1]]

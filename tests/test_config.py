@@ -61,3 +61,19 @@ def test_parse_value_uses_toml_scalars():
     assert parse_value("0.5") == 0.5
     assert parse_value("true") is True
     assert parse_value("complete") == "complete"
+
+
+def test_config_error_survives_being_rebuilt_from_its_args():
+    """simpy re-raises a failed process as type(e)(*e.args); pickling does the same."""
+    import pickle
+
+    err = ConfigError("population.customers", -5, "an integer >= 1")
+    for rebuilt in (type(err)(*err.args), pickle.loads(pickle.dumps(err))):
+        assert str(rebuilt) == str(err) and rebuilt.field == err.field
+
+
+def test_payment_rates_beyond_the_draw_are_refused_on_day_zero():
+    model = EcosystemModel("city", seed=0, overrides={"population.customers": 500,
+                                                      "chains.property.rate_per_day": 900})
+    with pytest.raises(ConfigError, match=r"chains\.\*\.rate_per_day: .* below 700 a day"):
+        model.run(1)
