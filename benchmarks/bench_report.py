@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,17 +36,17 @@ SPEC = {"name": "bench-report", "days": 365, "replications": 20, "seed": 3,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="/tmp/sim-bench-report")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    t = time.perf_counter()
-    res = run_experiment(SPEC, out=args.out, executor="processes")
-    simulate = time.perf_counter() - t
-    times = []
-    for _ in range(args.repeats):
+    with tempfile.TemporaryDirectory(prefix="sim-bench-report-") as folder:
         t = time.perf_counter()
-        write_report(args.out)
-        times.append(time.perf_counter() - t)
+        res = run_experiment(SPEC, out=folder, executor="processes")
+        simulate = time.perf_counter() - t
+        times = []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            write_report(folder)
+            times.append(time.perf_counter() - t)
     result = {"variants": 10, "replications": 20, "days": 365, "kpi_rows": len(res.kpis),
               "simulate_s": simulate, "report_s": times,
               "report_s_median": statistics.median(times)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
 from sim.metrics import MAU_WINDOW_DAYS
 from sim.payments import PaymentDraw, Payments, choose_channels
 
@@ -27,6 +28,7 @@ class VectorizedEngine:
         self.pop = model.customers
         self.params = model.params
         self.payments = PaymentDraw(self.pop, model.merchants, model.world.chains)
+        kernels.load()
 
     def peer_share(self) -> np.ndarray:
         """Share of each customer's contacts who have the app."""

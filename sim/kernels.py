@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["unit", "poisson_by_inversion", "fill_events", "choose_logit", "learn_habits", "tally"]
+__all__ = ["unit", "poisson_by_inversion", "fill_events", "choose_logit", "learn_habits", "tally",
+           "load"]
 
 _jit = njit(cache=True, nogil=True)
 
@@ -183,3 +184,26 @@ def tally(chain, channel, payee, amount, n_chains, n_channels, n_payees, app):
         if channel[e] == app:
             app_receipts[payee[e]] += a
     return volume, receipts, app_receipts
+
+
+def load() -> None:
+    """Load every kernel now, for the argument types the model passes.
+
+    numba compiles a kernel on its first call (or loads it from its on-disk
+    cache: about 0.2 s for all of them per process). The engine calls this
+    when a model is built, so that cost is part of setting up, not of the
+    first simulated day. Tiny inputs; nothing is kept.
+    """
+    i64, i32, i8 = np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int8)
+    f64, f32, u64 = np.zeros(1), np.zeros(1, np.float32), np.zeros(1, np.uint64)
+    one_by_one = np.zeros((1, 1))
+    poisson_by_inversion(f64, f64, u64)
+    fill_events(i32, f64, np.zeros(2, np.int64), f32, i8, i32, i8, np.zeros((1, 1), np.float32),
+                u64, f32, one_by_one, one_by_one, f64, i64, np.zeros(2, np.int64),
+                i64, i8, i64, f64, np.zeros(1, np.bool_))
+    choose_logit(i64, i8, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
+                 np.zeros((1, 1), np.uint8), np.zeros((0, 1), np.float32), f32, np.float32(1.0),
+                 i8)
+    learn_habits(i64, i8, np.zeros((1, 1), np.float32), i32, 0, np.ones(2, np.float32), 0,
+                 np.zeros((1, 1), np.uint16))
+    tally(i8, i8, i64, f64, 1, 1, 1, 0)

@@ -108,13 +108,13 @@ class PaymentDraw:
 
     def __init__(self, pop: CustomerPopulation, book: MerchantBook, table: ChainTable):
         self.pop, self.book, self.table = pop, book, table
-        customer = np.concatenate([m.customers for m in pop.members]).astype(np.int64)
+        customer = np.concatenate([m.customers for m in pop.members])  # int32
         chain = np.concatenate([np.full(m.customers.size, c, np.int8)
                                 for c, m in enumerate(pop.members)])
-        home = np.concatenate([m.home for m in pop.members])
+        home = np.concatenate([m.home for m in pop.members])  # int32
         order = np.lexsort((chain, customer))  # by customer, then chain
         self.member_chain = chain[order]
-        self.member_home = home[order].astype(np.int64)
+        self.member_home = home[order]
         self.member_customer = customer[order]
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(customer, minlength=pop.n))])
         self._rates_key: bytes | None = None

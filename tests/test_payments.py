@@ -15,6 +15,17 @@ from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from .conftest import SMALL
 
 
+def test_each_kernel_is_compiled_once_for_the_types_the_model_passes():
+    """kernels.load() warms exactly the specialisations a run uses: a second one
+    would mean a dtype or memory layout drifted (and a compile inside the run)."""
+    kinds = [{"kind": "promotion", "type": "cashback", "start_day": 1, "duration_days": 5},
+             {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
+    EcosystemModel("city", seed=1, overrides=SMALL, strategies=kinds).run(8)
+    for kernel in (K.poisson_by_inversion, K.fill_events, K.choose_logit, K.learn_habits,
+                   K.tally):
+        assert len(kernel.signatures) == 1, kernel.__name__
+
+
 def test_poisson_inversion_is_the_poisson_quantile():
     rng = np.random.default_rng(0)
     lam = rng.uniform(0.0, 30.0, 20_000)
