@@ -4,8 +4,8 @@ State per customer (arrays of length N): segment, income, price sensitivity,
 digital affinity, hidden abuser trait; focal-bank account, debit card, app,
 credit card; day of last app use and of install; share of wallet at the bank;
 habit stock per payment channel (N x 5: a customer's five stocks share one
-cache line, read and written together by the daily kernels). Chain membership is stored per chain
-as index arrays sorted by segment, which is what the daily payment draw needs.
+cache line, read and written together by the daily kernels). Chain membership
+is stored per chain as ascending customer ids (``ChainMembers``).
 
 Each daily verb works on masks and index arrays (see docs/MODEL.md for the
 equations). ``NEVER`` marks "no such day yet".
@@ -28,15 +28,13 @@ NEVER = -(10**6)
 
 @dataclass
 class ChainMembers:
-    """Payers of one chain, sorted by segment.
+    """Payers of one chain, in ascending customer id.
 
-    ``customers[seg_start[s]:seg_start[s+1]]`` are the members of segment s;
     ``home[k]`` is the fixed payee of ``customers[k]`` in an institutional
-    chain (-1 otherwise).
+    chain (-1 otherwise). Bills are addressed by position in this list.
     """
 
     customers: np.ndarray  # int32 customer ids
-    seg_start: np.ndarray  # int64, length n_segments + 1
     home: np.ndarray       # int32 payee ids, or -1
 
 
@@ -104,11 +102,8 @@ class CustomerPopulation:
         pop.has_credit = pop.has_account & (rng.random(n) < per_seg("p_credit_card"))
         for chain in CHAINS:
             p_member = np.array([s.chains.get(chain, 0.0) for s in segs])[seg]
-            ids = np.flatnonzero(rng.random(n) < p_member)
-            ids = ids[np.argsort(seg[ids], kind="stable")].astype(np.int32)
-            seg_start = np.searchsorted(seg[ids], np.arange(len(segs) + 1))
-            pop.members.append(ChainMembers(ids, seg_start.astype(np.int64),
-                                            np.full(ids.size, -1, np.int32)))
+            ids = np.flatnonzero(rng.random(n) < p_member).astype(np.int32)
+            pop.members.append(ChainMembers(ids, np.full(ids.size, -1, np.int32)))
         pop._draw_initial_apps(round(scenario.adoption.initial_share * n), rng)
         pop._draw_initial_habits(scenario, rng)
         pop._draw_initial_last_use(scenario, rng)
