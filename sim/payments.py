@@ -117,6 +117,9 @@ class PaymentDraw:
         self.member_home = home[order]
         self.member_customer = customer[order]
         self.ptr = np.concatenate([[0], np.cumsum(np.bincount(customer, minlength=pop.n))])
+        # Lognormal parameters by chain x kind (column 1: bills), for the event pass.
+        self.mu = np.stack([table.mu, table.bill_mu], axis=1)
+        self.sigma = np.stack([table.sigma, table.bill_sigma], axis=1)
         self._rates_key: bytes | None = None
 
     def _rates(self, bill_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +170,7 @@ class PaymentDraw:
                     self.member_home, self.pop.segment, everyday.astype(np.float32),
                     bits(n_poisson),
                     rng.standard_normal(n_poisson, dtype=np.float32),
-                    np.stack([t.mu, t.bill_mu], axis=1), np.stack([t.sigma, t.bill_sigma], axis=1),
+                    self.mu, self.sigma,
                     self.book.alias_prob, self.book.alias_to, self.book.chain_start,
                     pay.payer, pay.chain, pay.payee, pay.amount, pay.is_bill)
         np.exp(pay.amount[:n_poisson], out=pay.amount[:n_poisson])
@@ -214,11 +217,11 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
         np.minimum(own, np.float32(EXP_CAP), out=own)
     np.exp(own, out=own)
     own[:, BANK_APP] *= pop.has_app & ~pop.abandoned
+    if saving is None:  # no offer runs: the kernel skips the price term
+        saving, price = np.zeros((0, len(CHANNELS)), np.float32), np.zeros(0, np.float32)
+    else:
+        price = np.float32(beta_price) * pop.price_sensitivity
     pay.channel = np.zeros(pay.size, np.int8)
     return choose_logit(pay.payer, pay.chain, pay.payee, rng.bit_generator.random_raw(pay.size),
                         np.exp(np.minimum(asc, EXP_CAP)).astype(np.float32), own,
-                        accepts.view(np.uint8),
-                        saving if saving is not None else np.zeros((0, len(CHANNELS)),
-                                                                   np.float32),
-                        np.float32(beta_price) * pop.price_sensitivity, np.float32(EXP_CAP),
-                        pay.channel)
+                        accepts.view(np.uint8), saving, price, np.float32(EXP_CAP), pay.channel)
