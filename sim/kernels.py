@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["unit", "poisson_by_inversion", "fill_events", "choose_logit", "learn_habits", "tally",
-           "load"]
+           "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
+           "CENSUS", "load"]
 
 _jit = njit(cache=True, nogil=True)
 
@@ -186,6 +187,85 @@ def tally(chain, channel, payee, amount, n_chains, n_channels, n_payees, app):
     return volume, receipts, app_receipts
 
 
+# ------------------------------------------------------------- customer passes
+# One pass over the customer arrays each, in place of several numpy passes with
+# temporaries. Conditions combine with & and ~ as in numpy (no branches), and
+# the float32 arithmetic is numpy's, operation for operation.
+
+@_jit
+def dormant_uninstalls(has_app, last_app_use, day, dormant_after_days, u, rate):
+    """Ids (ascending) of installed apps unused for ``dormant_after_days`` or more
+    whose uniform ``u_i`` falls below ``rate`` (per day, float32)."""
+    out = np.empty(has_app.size, np.int64)
+    k = 0
+    for i in range(has_app.size):
+        out[k] = i
+        k += has_app[i] & (day - last_app_use[i] >= dormant_after_days) & (u[i] < rate)
+    return out[:k].copy()
+
+
+@_jit
+def cross_sell(has_app, last_app_use, has_account, has_credit, day, window_days, u, rate):
+    """Monthly-active app users with an account and no credit card take one if
+    ``u_i < rate``; sets ``has_credit`` and returns how many took one."""
+    taken = 0
+    for i in range(has_app.size):
+        take = (has_app[i] & (day - last_app_use[i] < window_days) & has_account[i]
+                & ~has_credit[i] & (u[i] < rate))
+        has_credit[i] |= take
+        taken += take
+    return taken
+
+
+@_jit
+def relax_wallet_share(wallet_share, habit, has_account, base, gain, relax_days, app):
+    """s_i += (target_i - s_i) / relax_days with target_i = base + gain h_i,app for
+    account holders, 0 otherwise (all float32)."""
+    for i in range(wallet_share.size):
+        target = (base + gain * habit[i, app]) * np.float32(has_account[i])
+        wallet_share[i] += (target - wallet_share[i]) / relax_days
+
+
+@_jit
+def retail_deposits(wallet, wallet_share):
+    """Sum of wallet_i x share_i, yuan, accumulated in float64."""
+    total = 0.0
+    for i in range(wallet.size):
+        total += np.float64(wallet[i]) * np.float64(wallet_share[i])
+    return total
+
+
+# What :func:`census` counts, in the order of its result.
+CENSUS = ("acquired_users", "acquired_90d_ago", "retained_90d", "app_users", "app_mau", "app_dau",
+          "accounts", "debit_cards", "credit_cards")
+
+
+@_jit
+def census(has_app, last_app_use, install_day, has_account, has_debit, has_credit, day,
+           window_days, matured_days):
+    """The customer counts of the day's KPIs (names in :data:`CENSUS`), in one pass.
+
+    Monthly-active: installed and used within ``window_days``; acquired:
+    installed during the run (install day >= 0); retained: acquired at least
+    ``matured_days`` ago and monthly-active; daily-active: used today.
+    """
+    acquired = matured = retained = app_users = mau = dau = accounts = debit = credit = 0
+    for i in range(has_app.size):
+        active = has_app[i] & (day - last_app_use[i] < window_days)
+        was_acquired = install_day[i] >= 0
+        was_matured = was_acquired & (install_day[i] <= day - matured_days)
+        acquired += was_acquired
+        matured += was_matured
+        retained += was_matured & active
+        app_users += has_app[i]
+        mau += active
+        dau += last_app_use[i] == day
+        accounts += has_account[i]
+        debit += has_debit[i]
+        credit += has_credit[i]
+    return np.array([acquired, matured, retained, app_users, mau, dau, accounts, debit, credit])
+
+
 def load() -> None:
     """Load every kernel now, for the argument types the model passes.
 
@@ -207,3 +287,10 @@ def load() -> None:
     learn_habits(i64, i8, np.zeros((1, 1), np.float32), i32, 0, np.ones(2, np.float32), 0,
                  np.zeros((1, 1), np.uint16))
     tally(i8, i8, i64, f64, 1, 1, 1, 0)
+    b = np.zeros(1, np.bool_)
+    dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0))
+    cross_sell(b, i32, b, b, 0, 0, f32, np.float32(0.0))
+    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, np.float32(0.0), np.float32(0.0),
+                       np.float32(1.0), 0)
+    retail_deposits(f32, f32)
+    census(b, i32, i32, b, b, b, 0, 0, 0)

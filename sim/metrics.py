@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["KPI", "KPIS", "KPI_NAMES", "KPI_BY_NAME", "MAU_WINDOW_DAYS", "MetricsCollector",
-           "horizon_value"]
+__all__ = ["KPI", "KPIS", "KPI_NAMES", "KPI_BY_NAME", "MAU_WINDOW_DAYS", "RETENTION_DAYS",
+           "MetricsCollector", "horizon_value"]
 
 MAU_WINDOW_DAYS = 30  # monthly-active = paid with the app in the last 30 days (definition)
+RETENTION_DAYS = 90   # retained = acquired at least 90 days ago and monthly-active
 
 
 @dataclass(frozen=True)

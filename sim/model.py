@@ -23,8 +23,9 @@ from sim.billing import BillBook
 from sim.calendar import Clock
 from sim.config import ConfigError, Options
 from sim.engine import VectorizedEngine
+from sim.kernels import CENSUS, census
 from sim.ledger import Ledger
-from sim.metrics import MAU_WINDOW_DAYS, MetricsCollector
+from sim.metrics import MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
 from sim.payments import Payments
 from sim.rng import Streams
 from sim.scenarios import load_scenario
@@ -330,32 +331,22 @@ class EcosystemModel(mesa.Model):
         pop, book = self.customers, self.merchants
         retail = pop.retail_deposits()
         corporate = float(book.balance.sum())
-        credit = int(pop.has_credit.sum())
-        nii, cards = self.bank.book_balance_sheet(day, retail, corporate, credit)
+        counts = dict(zip(CENSUS, census(pop.has_app, pop.last_app_use, pop.install_day,
+                                         pop.has_account, pop.has_debit, pop.has_credit, day,
+                                         MAU_WINDOW_DAYS, RETENTION_DAYS).tolist(), strict=True))
+        nii, cards = self.bank.book_balance_sheet(day, retail, corporate, counts["credit_cards"])
         ledger = self.ledger_book
         spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))
-        accounts = int(pop.has_account.sum())
         volume = flows["volume"]
-        installed = pop.install_day >= 0  # acquired during the run
-        matured = installed & (pop.install_day <= day - 90)
-        active = pop.app_active(day, MAU_WINDOW_DAYS)
         refused, self.refused_genuine = self.refused_genuine, 0
         self.metrics.record(day, {
-            "acquired_users": int(installed.sum()),
-            "acquired_90d_ago": int(matured.sum()),
-            "retained_90d": int((matured & active).sum()),
+            **counts,
             "claims_refused_genuine": refused,
             "customers": pop.n,
-            "app_users": int(pop.has_app.sum()),
-            "app_mau": int(active.sum()),
-            "app_dau": int((pop.last_app_use == day).sum()),
-            "accounts": accounts,
-            "debit_cards": int(pop.has_debit.sum()),
-            "credit_cards": credit,
             "retail_deposits": retail,
             "corporate_deposits": corporate,
             "merchants_on_bank": int(book.on_bank().sum()),
-            "new_accounts": accounts - accounts_before,
+            "new_accounts": counts["accounts"] - accounts_before,
             "new_app_users": installs,
             "payments": pay.size,
             "fallback_payments": int(pay.fallback.sum()),

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.kernels import learn_habits
+from sim.kernels import (
+    cross_sell,
+    dormant_uninstalls,
+    learn_habits,
+    relax_wallet_share,
+    retail_deposits,
+)
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -252,8 +258,8 @@ class CustomerPopulation:
     def uninstall_dormant(self, day: int, dormant_after_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Dormant apps (unused for ``dormant_after_days``) are removed at ``rate`` per day."""
-        dormant = self.has_app & (day - self.last_app_use >= dormant_after_days)
-        gone = np.flatnonzero(dormant & (rng.random(self.n, dtype=np.float32) < rate))
+        gone = dormant_uninstalls(self.has_app, self.last_app_use, day, dormant_after_days,
+                                  rng.random(self.n, dtype=np.float32), np.float32(rate))
         self.has_app[gone] = False
         self.abandoned[gone] = False
         self.habit[gone, BANK_APP] = 0.0
@@ -263,10 +269,8 @@ class CustomerPopulation:
     def cross_sell_credit(self, day: int, window_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Monthly-active app users with an account take a credit card at ``rate`` per day."""
-        eligible = self.app_active(day, window_days) & self.has_account & ~self.has_credit
-        new = eligible & (rng.random(self.n, dtype=np.float32) < rate)
-        self.has_credit[new] = True
-        return int(new.sum())
+        return cross_sell(self.has_app, self.last_app_use, self.has_account, self.has_credit, day,
+                          window_days, rng.random(self.n, dtype=np.float32), np.float32(rate))
 
     def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
         """Share of wallet an account holder drifts to: base + gain x bank-app habit."""
@@ -274,14 +278,11 @@ class CustomerPopulation:
         return np.where(self.has_account, target, np.float32(0.0))
 
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
-        """Relax the share of wallet toward its target with time constant ``relax_days``."""
-        target = self.target_wallet_share(base, gain)
-        self.wallet_share += (target - self.wallet_share) / np.float32(relax_days)
+        """Relax the share of wallet toward its target (:meth:`target_wallet_share`)
+        with time constant ``relax_days``."""
+        relax_wallet_share(self.wallet_share, self.habit, self.has_account, np.float32(base),
+                           np.float32(gain), np.float32(relax_days), BANK_APP)
 
     def retail_deposits(self) -> float:
-        """Deposits held at the focal bank, yuan.
-
-        An element-wise sum, not ``np.dot``: a BLAS dot wakes OpenBLAS's thread
-        pool, whose spinning threads then steal the other core from parallel runs.
-        """
-        return float(np.multiply(self.wallet, self.wallet_share, dtype=np.float64).sum())
+        """Deposits held at the focal bank, yuan: the sum of wallet x share of wallet."""
+        return float(retail_deposits(self.wallet, self.wallet_share))
