@@ -51,8 +51,8 @@ class VectorizedEngine:
                asc: np.ndarray, saving: np.ndarray | None, rng: np.random.Generator
                ) -> np.ndarray:
         ch = self.params.channels
-        return choose_channels(pay, self.pop, accepts, peer_share, asc, ch.beta_habit,
-                               ch.beta_peer, ch.beta_price, saving, rng)
+        return choose_channels(pay, self.pop, accepts, self.model.merchants.chain, peer_share,
+                               asc, ch.beta_habit, ch.beta_peer, ch.beta_price, saving, rng)
 
     def record(self, day: int, pay: Payments) -> None:
         self.pop.record_payments(day, pay.payer, pay.channel,

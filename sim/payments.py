@@ -24,7 +24,7 @@ import numpy as np
 from sim.agents.customers import CustomerPopulation
 from sim.agents.merchants import MerchantBook
 from sim.config import ConfigError
-from sim.kernels import choose_logit, fill_events, poisson_by_inversion, tally
+from sim.kernels import choose_logit, fill_events, own_weights, poisson_by_inversion, tally
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -192,9 +192,9 @@ class PaymentDraw:
 
 
 def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
-                    peer_share: np.ndarray, asc: np.ndarray, beta_habit: float,
-                    beta_peer: float, beta_price: float, saving: np.ndarray | None,
-                    rng: np.random.Generator) -> np.ndarray:
+                    payee_chain: np.ndarray, peer_share: np.ndarray, asc: np.ndarray,
+                    beta_habit: float, beta_peer: float, beta_price: float,
+                    saving: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
     """Pick each event's channel by multinomial logit; returns a mask of stuck events.
 
     Utility of channel k for payer i in chain c: V_k = asc_ck + beta_habit * h_ik
@@ -202,8 +202,9 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     habit stock, x the share of i's contacts with the app, s the price
     sensitivity and d the fraction of the amount saved (discounts); ``asc`` is
     a chain x channel table (the constants plus strategies' shifts). Only
-    channels the payee accepts are available (``accepts`` is channel x payee),
-    and the bank app only to payers who have it and have not abandoned it;
+    channels the payee accepts are available (``accepts`` is channel x payee,
+    ``payee_chain`` each payee's chain), and the bank app only to payers who
+    have it and have not abandoned it;
     P(k) = exp(V_k) / sum over available exp(V_j), drawn by inverse CDF with
     one uniform per event (kernel: :func:`sim.kernels.choose_logit`).
 
@@ -211,17 +212,14 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     the app) are returned as "stuck"; the model resolves them (adopt or pay
     at a branch counter). ``pay.channel`` is set for the others.
     """
-    own = np.float32(beta_habit) * pop.habit
-    own[:, BANK_APP] += np.float32(beta_peer) * peer_share
-    if max(beta_habit, 0.0) + max(beta_peer, 0.0) > EXP_CAP:  # h and x lie in [0, 1]
-        np.minimum(own, np.float32(EXP_CAP), out=own)
-    np.exp(own, out=own)
-    own[:, BANK_APP] *= pop.has_app & ~pop.abandoned
+    own = np.empty_like(pop.habit)
+    own_weights(pop.habit, peer_share, pop.has_app & ~pop.abandoned, np.float32(beta_habit),
+                np.float32(beta_peer), np.float32(EXP_CAP), BANK_APP, own)
     if saving is None:  # no offer runs: the kernel skips the price term
         saving, price = np.zeros((0, len(CHANNELS)), np.float32), np.zeros(0, np.float32)
     else:
         price = np.float32(beta_price) * pop.price_sensitivity
+    payee_weight = (np.exp(np.minimum(asc, EXP_CAP))[payee_chain] * accepts.T).astype(np.float32)
     pay.channel = np.zeros(pay.size, np.int8)
-    return choose_logit(pay.payer, pay.chain, pay.payee, rng.bit_generator.random_raw(pay.size),
-                        np.exp(np.minimum(asc, EXP_CAP)).astype(np.float32), own,
-                        accepts.view(np.uint8), saving, price, np.float32(EXP_CAP), pay.channel)
+    return choose_logit(pay.payer, pay.payee, rng.bit_generator.random_raw(pay.size), payee_weight,
+                        own, saving, price, np.float32(EXP_CAP), pay.channel)

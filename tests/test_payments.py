@@ -21,9 +21,56 @@ def test_each_kernel_is_compiled_once_for_the_types_the_model_passes():
     kinds = [{"kind": "promotion", "type": "cashback", "start_day": 1, "duration_days": 5},
              {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
     EcosystemModel("city", seed=1, overrides=SMALL, strategies=kinds).run(8)
-    for kernel in (K.poisson_by_inversion, K.fill_events, K.choose_logit, K.learn_habits,
-                   K.tally):
+    for kernel in (K.poisson_by_inversion, K.fill_events, K.own_weights, K.choose_logit,
+                   K.learn_habits, K.tally, K.dormant_uninstalls, K.cross_sell,
+                   K.relax_wallet_share, K.retail_deposits, K.census):
         assert len(kernel.signatures) == 1, kernel.__name__
+
+
+def test_fast_exp_is_as_accurate_as_numpys_float32_exp():
+    x = np.linspace(-87.0, 88.0, 1_000_001, dtype=np.float32)
+    habit = x.reshape(-1, 1)
+    own = np.empty_like(habit)
+    K.own_weights(habit, np.zeros(x.size, np.float32), np.ones(x.size, bool), np.float32(1.0),
+                  np.float32(0.0), np.float32(100.0), 0, own)
+    exact = np.exp(x.astype(np.float64))
+    assert np.max(np.abs(own[:, 0] - exact) / exact) < 1.5e-7
+    big = np.array([[-1e4], [1e4]], np.float32)  # clamped to the float32 range of exp
+    K.own_weights(big, np.zeros(2, np.float32), np.ones(2, bool), np.float32(1.0),
+                  np.float32(0.0), np.float32(1e5), 0, own[:2])
+    assert 0 < own[0, 0] < 1e-37 and np.isfinite(own[1, 0]) and own[1, 0] > 1e38
+
+
+def test_own_weights_are_the_exponentiated_habit_and_peer_terms():
+    rng = np.random.default_rng(9)
+    n = 1000
+    habit = rng.dirichlet(np.ones(len(CHANNELS)), n).astype(np.float32)
+    peer = rng.random(n, dtype=np.float32)
+    usable = rng.random(n) < 0.5
+    own = np.empty_like(habit)
+    K.own_weights(habit, peer, usable, np.float32(2.0), np.float32(1.5), np.float32(25.0),
+                  BANK_APP, own)
+    expected = np.exp(2.0 * habit.astype(np.float64))
+    expected[:, BANK_APP] *= np.exp(1.5 * peer) * usable
+    np.testing.assert_allclose(own, expected, rtol=5e-7)
+
+
+def test_census_counts_what_the_kpis_define():
+    rng = np.random.default_rng(10)
+    n, day = 5000, 120
+    has_app = rng.random(n) < 0.4
+    last_use = rng.integers(-200, day + 1, n).astype(np.int32)
+    install = np.where(rng.random(n) < 0.5, rng.integers(-1, day + 1, n), -10**6).astype(np.int32)
+    account, debit, credit = (rng.random(n) < p for p in (0.6, 0.4, 0.1))
+    counts = dict(zip(K.CENSUS, K.census(has_app, last_use, install, account, debit, credit,
+                                        day, 30, 90), strict=True))
+    active = has_app & (day - last_use < 30)
+    matured = (install >= 0) & (install <= day - 90)
+    assert counts == {"acquired_users": (install >= 0).sum(), "acquired_90d_ago": matured.sum(),
+                      "retained_90d": (matured & active).sum(), "app_users": has_app.sum(),
+                      "app_mau": active.sum(), "app_dau": (last_use == day).sum(),
+                      "accounts": account.sum(), "debit_cards": debit.sum(),
+                      "credit_cards": credit.sum()}
 
 
 def test_poisson_inversion_is_the_poisson_quantile():
@@ -127,21 +174,20 @@ def _logit_case(n_events: int, rng):
     accepts = rng.random((len(CHANNELS), n_payees)) < 0.6
     accepts[:, 0] = False  # payee 0 accepts nothing: its payers are stuck
     exp_asc = np.exp(rng.normal(0, 0.5, (len(CHAINS), len(CHANNELS)))).astype(np.float32)
+    payee_weight = exp_asc[rng.integers(0, len(CHAINS), n_payees)] * accepts.T
     payer = np.sort(rng.integers(0, n_payers, n_events))
-    chain = rng.integers(0, len(CHAINS), n_events).astype(np.int8)
     payee = rng.integers(0, n_payees, n_events)
-    return payer, chain, payee, exp_asc, own, accepts
+    return payer, payee, payee_weight, own
 
 
 def test_channel_shares_are_the_logit_probabilities():
     rng = np.random.default_rng(3)
-    payer, chain, payee, exp_asc, own, accepts = _logit_case(400_000, rng)
+    payer, payee, payee_weight, own = _logit_case(400_000, rng)
     channel = np.zeros(payer.size, np.int8)
     no_saving = np.zeros((0, len(CHANNELS)), np.float32)
-    stuck = K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(payer.size),
-                           exp_asc, own, accepts.view(np.uint8), no_saving,
-                           np.zeros(0, np.float32), np.float32(25.0), channel)
-    weight = exp_asc[chain] * own[payer] * accepts.T[payee]
+    stuck = K.choose_logit(payer, payee, rng.bit_generator.random_raw(payer.size), payee_weight,
+                           own, no_saving, np.zeros(0, np.float32), np.float32(25.0), channel)
+    weight = payee_weight[payee] * own[payer]
     total = weight.sum(axis=1)
     np.testing.assert_array_equal(stuck, total <= 0)
     ok = ~stuck
@@ -155,17 +201,15 @@ def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction():
     rng = np.random.default_rng(4)
     n = 300_000
     payer = np.zeros(n, np.int64)
-    chain = np.zeros(n, np.int8)
     payee = np.zeros(n, np.int64)
     own = np.ones((1, len(CHANNELS)), np.float32)
-    accepts = np.ones((len(CHANNELS), 1), np.uint8)
-    exp_asc = np.ones((len(CHAINS), len(CHANNELS)), np.float32)
+    payee_weight = np.ones((1, len(CHANNELS)), np.float32)
     saving = np.zeros((n, len(CHANNELS)), np.float32)
     saving[:, BANK_APP] = 0.1
     price = np.array([10.0], np.float32)  # exponent 1: odds e against each other channel
     channel = np.zeros(n, np.int8)
-    K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(n), exp_asc, own,
-                   accepts, saving, price, np.float32(25.0), channel)
+    K.choose_logit(payer, payee, rng.bit_generator.random_raw(n), payee_weight, own, saving,
+                   price, np.float32(25.0), channel)
     share = np.mean(channel == BANK_APP)
     assert share == pytest.approx(np.e / (np.e + len(CHANNELS) - 1), abs=0.005)
 
