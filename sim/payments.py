@@ -24,7 +24,14 @@ import numpy as np
 from sim.agents.customers import CustomerPopulation
 from sim.agents.merchants import MerchantBook
 from sim.config import ConfigError
-from sim.kernels import choose_logit, fill_events, own_weights, poisson_by_inversion, tally
+from sim.kernels import (
+    choose_logit,
+    fill_events,
+    own_weights,
+    payers_of,
+    poisson_by_inversion,
+    tally,
+)
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -163,16 +170,18 @@ class PaymentDraw:
         n_poisson = int(counts.sum(dtype=np.int64))
         n_due = sum(int(d.size) for d in bills_due)
         size = n_poisson + n_due
-        pay = Payments(np.empty(size, np.int64), np.empty(size, np.int8),
-                       np.empty(size, np.int64), np.empty(size), np.empty(size, bool))
+        payer = np.empty(size + 8, np.int64)  # payers_of writes up to 8 past its events
+        payers_of(counts, payer)
+        pay = Payments(payer[:size], np.empty(size, np.int8), np.empty(size, np.int64),
+                       np.empty(size), np.empty(size, bool))
         t = self.table
-        fill_events(counts, self.lam, self.ptr, self.member_cum, self.member_chain,
+        fill_events(pay.payer[:n_poisson], self.lam, self.ptr, self.member_cum, self.member_chain,
                     self.member_home, self.pop.segment, everyday.astype(np.float32),
                     bits(n_poisson),
                     rng.standard_normal(n_poisson, dtype=np.float32),
                     self.mu, self.sigma,
                     self.book.alias_prob, self.book.alias_to, self.book.chain_start,
-                    pay.payer, pay.chain, pay.payee, pay.amount, pay.is_bill)
+                    pay.chain, pay.payee, pay.amount, pay.is_bill)
         np.exp(pay.amount[:n_poisson], out=pay.amount[:n_poisson])
         at = n_poisson
         for c, pos in enumerate(bills_due):

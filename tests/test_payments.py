@@ -260,3 +260,4 @@ def test_alias_table_reproduces_the_weights():
     implied = prob.copy()
     np.add.at(implied, alias, 1.0 - prob)
     np.testing.assert_allclose(implied / w.size, w / w.sum())
+

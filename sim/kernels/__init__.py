@@ -1,0 +1,74 @@
+"""Compiled loops of the daily hot path.
+
+Each kernel is one plain loop over a day's payment events or over customers,
+compiled to machine code by numba. One pass that reads a customer's few
+numbers once replaces a dozen numpy passes over million-long arrays, each of
+which streams memory in and out (docs/PERFORMANCE.md has the measurements).
+
+Kernels draw no random numbers: callers draw uniforms and normals from their
+named numpy streams and pass them in, so a kernel is a deterministic function
+of its arguments and the same seed gives the same bytes.
+
+Units follow the model: rates per day, amounts in yuan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels._base import N_CHANNELS, fast_exp, unit
+from sim.kernels.events import (
+    choose_logit,
+    fill_events,
+    learn_habits,
+    own_weights,
+    payers_of,
+    poisson_by_inversion,
+    tally,
+)
+from sim.kernels.population import (
+    CENSUS,
+    census,
+    cross_sell,
+    dormant_uninstalls,
+    relax_wallet_share,
+    retail_deposits,
+)
+
+__all__ = ["N_CHANNELS", "unit", "fast_exp", "poisson_by_inversion", "payers_of",
+           "fill_events", "own_weights", "choose_logit", "learn_habits", "tally",
+           "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
+           "CENSUS", "load"]
+
+
+def load() -> None:
+    """Load every kernel now, for the argument types the model passes.
+
+    numba compiles a kernel on its first call (or loads it from its on-disk
+    cache: about 0.2 s for all of them per process). The engine calls this
+    when a model is built, so that cost is part of setting up, not of the
+    first simulated day. Tiny inputs; nothing is kept.
+    """
+    i64, i32, i8 = np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int8)
+    f64, f32, u64 = np.zeros(1), np.zeros(1, np.float32), np.zeros(1, np.uint64)
+    one_by_one = np.zeros((1, 1))
+    poisson_by_inversion(f64, f64, u64)
+    payers_of(i32, np.zeros(9, np.int64))
+    ptr = np.zeros(2, np.int64)
+    fill_events(i64, f64, ptr, f32, i8, i32, i8, np.zeros((1, 1), np.float32), u64, f32,
+                one_by_one, one_by_one, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
+    choose_logit(i64, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
+                 np.zeros((0, 1), np.float32), f32, np.float32(1.0), i8)
+    learn_habits(i64, i8, np.zeros((1, 1), np.float32), i32, 0, np.ones(2, np.float32), 0,
+                 np.zeros((1, 1), np.uint16))
+    tally(i8, i8, i64, f64, 1, 1, 1, 0)
+    f32x5 = np.zeros((1, 5), np.float32)
+    own_weights(f32x5, f32, np.zeros(1, np.bool_), np.float32(0.0), np.float32(0.0),
+                np.float32(1.0), 0, f32x5)
+    b = np.zeros(1, np.bool_)
+    dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0))
+    cross_sell(b, i32, b, b, 0, 0, f32, np.float32(0.0))
+    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, np.float32(0.0), np.float32(0.0),
+                       np.float32(1.0), 0)
+    retail_deposits(f32, f32)
+    census(b, i32, i32, b, b, b, 0, 0, 0)

@@ -1,0 +1,195 @@
+"""Kernels over a day's payment events: counts, the events themselves, channel
+choice, habit learning and the day's tallies (sim/payments.py prepares their
+inputs; docs/MODEL.md gives the equations)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels._base import N_CHANNELS, fast_exp, jit, unit
+
+__all__ = ["poisson_by_inversion", "payers_of", "fill_events", "own_weights",
+           "choose_logit", "learn_habits", "tally"]
+
+_RECIPROCAL = np.array([0.0] + [1.0 / j for j in range(1, 9)])  # 1/j: multiplies, not divides
+
+
+@jit
+def poisson_by_inversion(lam, p_zero, bits):
+    """Poisson(lam_i) counts: the smallest k with P(K <= k) >= u_i, u_i = unit(bits_i).
+
+    ``p_zero`` is exp(-lam), passed in so a caller can reuse it while the
+    rates do not change; lam_i < 700 keeps it from underflowing. The first
+    eight terms of the CDF are always summed (no branch to mispredict at
+    the usual one or two payments a day); larger counts continue in a loop.
+    """
+    out = np.empty(lam.size, np.int32)
+    for i in range(lam.size):
+        u = unit(bits[i])
+        p = p_zero[i]
+        cdf = p
+        k = 0
+        for j in range(1, 9):
+            k += u > cdf
+            p *= lam[i] * _RECIPROCAL[j]
+            cdf += p
+        while u > cdf and p > 0.0:
+            k += 1
+            p *= lam[i] / k
+            cdf += p
+        out[i] = k
+    return out
+
+
+@jit
+def payers_of(counts, payer):
+    """Write customer i ``counts[i]`` times into ``payer``, in order; ``payer``
+    must have 8 spare entries at the end. Eight copies are always written and
+    the position then advances by the count: no branch on the count (a
+    mispredicted loop exit per customer cost more than the stores)."""
+    e = 0
+    for i in range(counts.size):
+        for j in range(8):
+            payer[e + j] = i
+        for j in range(8, counts[i]):
+            payer[e + j] = i
+        e += counts[i]
+
+
+@jit
+def fill_events(payer, lam, ptr, member_cum, member_chain, member_home, segment, r_everyday,
+                bits, z, mu, sigma, alias_prob, alias_to, payee_start,
+                chain, payee, log_amount, is_bill):
+    """Write each event's chain, kind, payee and log-amount; ``payer`` is given
+    (customer order, :func:`payers_of`).
+
+    Customer i's memberships are ``ptr[i]:ptr[i+1]`` of ``member_chain``
+    (``member_home``: the institution it pays in an institutional chain, or
+    -1). ``member_cum`` is the running sum of their rates (everyday then
+    bills, per day) within the customer, ending at ``lam[i]``. Each event
+    picks a membership in proportion to its rate by inverse CDF, and within
+    it a bill when it falls past the everyday part ``r_everyday[chain,
+    segment]``; a payee by the chain's alias table unless the customer has a
+    home payee; and the log of a lognormal amount, mu + sigma z, by chain
+    and kind (column 1: bills). The top 24 of an event's 64 random ``bits``
+    pick the membership, the low 40 the payee. Choices are arithmetic, not
+    branches: a mispredicted branch per event costs more than the work.
+    """
+    for e in range(payer.size):
+        i = payer[e]
+        lo, hi = ptr[i], ptr[i + 1]
+        target = np.float32((bits[e] >> np.uint64(40)) * (lam[i] / 16777216.0))
+        below = 0
+        for m in range(lo, hi):
+            below += member_cum[m] <= target
+        m = min(lo + below, hi - 1)  # float rounding can leave target == lam
+        start = member_cum[m - 1] if m > lo else np.float32(0.0)
+        c = member_chain[m]
+        bill = target - start >= r_everyday[c, segment[i]]
+        x = (bits[e] & np.uint64(0xFFFFFFFFFF)) * (1.0 / 1099511627776.0)
+        size = payee_start[c + 1] - payee_start[c]
+        x *= size
+        col = min(int(x), size - 1)
+        at = payee_start[c] + col
+        drawn = payee_start[c] + col + (alias_to[at] - col) * (x - col >= alias_prob[at])
+        home = member_home[m]
+        payee[e] = drawn + (home - drawn) * (home >= 0)
+        b = 1 if bill else 0
+        log_amount[e] = mu[c, b] + sigma[c, b] * z[e]
+        chain[e] = c
+        is_bill[e] = bill
+
+
+@jit
+def own_weights(habit, peer_share, usable_app, beta_habit, beta_peer, exp_cap, app, out):
+    """The payer's factor of each channel's logit weight, for every customer:
+    out[i, k] = exp(min(beta_habit h_ik, exp_cap)), times exp(min(beta_peer x_i,
+    exp_cap)) for the app, or 0 when customer i cannot use it (``usable_app``).
+    Written as passes that each compile to vector instructions."""
+    flat_habit, flat_out = habit.reshape(-1), out.reshape(-1)
+    for j in range(flat_habit.size):
+        flat_out[j] = fast_exp(min(beta_habit * flat_habit[j], exp_cap))
+    peer = np.empty(habit.shape[0], np.float32)  # contiguous, so that this loop vectorizes
+    for i in range(peer.size):
+        peer[i] = fast_exp(min(beta_peer * peer_share[i], exp_cap))
+    for i in range(peer.size):
+        out[i, app] *= peer[i] * np.float32(usable_app[i])
+
+
+@jit
+def choose_logit(payer, payee, bits, payee_weight, own, saving, price, exp_cap, channel):
+    """Multinomial-logit channel choice per event; writes ``channel`` and
+    returns a mask of events with no available channel.
+
+    The weight of channel k is exp(V_k) for an available channel, split into
+    factors: ``payee_weight[j, k]`` (exp of the constant of payee j's chain
+    for channel k if j accepts k, else 0), ``own[i, k]`` (the payer's habit
+    and peer terms, 0 where the payer cannot use the channel) and, where the
+    fraction saved ``saving[e, k]`` is positive, exp(price_i saving_ek) with
+    the exponent capped at ``exp_cap`` (``saving`` is 0 x 5 when no offer
+    runs). The channel is the first k whose running weight exceeds u_e times
+    the total, u_e = unit(bits_e).
+    """
+    has_saving = saving.shape[0] > 0
+    stuck = np.zeros(payer.size, np.bool_)
+    weight = np.empty(N_CHANNELS, np.float32)
+    for e in range(payer.size):
+        i, j = payer[e], payee[e]
+        total = np.float32(0.0)
+        for k in range(N_CHANNELS):
+            w = payee_weight[j, k] * own[i, k]
+            if has_saving and saving[e, k] > 0.0:
+                w *= fast_exp(min(price[i] * saving[e, k], exp_cap))
+            weight[k] = w
+            total += w
+        target = unit(bits[e]) * total
+        running = np.float32(0.0)
+        pick = 0
+        for k in range(N_CHANNELS - 1):
+            running += weight[k]
+            pick += running < target
+        channel[e] = pick
+        stuck[e] = total <= 0.0
+    return stuck
+
+
+@jit
+def learn_habits(payer, channel, habit, last_app_use, day, keep, app, scratch):
+    """Move each customer's habit to (1-a)^n h + (1 - (1-a)^n) c / n, where n is
+    their payments today and c_k those on channel k; stamp ``last_app_use``.
+
+    ``keep[n]`` is (1-a)^n, float32, for n up to its length - 1 (beyond, it is
+    computed). ``scratch`` is an all-zero N x 5 counter array, left all zero
+    again. The update runs over every customer in order rather than over the
+    events: a customer who paid nothing keeps h exactly (keep[0] = 1, c = 0),
+    and a sequential sweep costs less than revisiting payers.
+    """
+    for e in range(payer.size):
+        i = payer[e]
+        scratch[i, channel[e]] += 1
+        last_app_use[i] = day if channel[e] == app else last_app_use[i]
+    one = np.float32(1.0)
+    for i in range(habit.shape[0]):
+        n = 0
+        for k in range(N_CHANNELS):
+            n += scratch[i, k]
+        kept = keep[n] if n < keep.size else keep[1] ** np.float32(n)
+        per_payment = one / np.float32(max(n, 1))
+        for k in range(N_CHANNELS):
+            habit[i, k] = kept * habit[i, k] + (one - kept) * (scratch[i, k] * per_payment)
+            scratch[i, k] = 0
+
+
+@jit
+def tally(chain, channel, payee, amount, n_chains, n_channels, n_payees, app):
+    """Yuan per chain x channel, per payee, and per payee paid with the app."""
+    volume = np.zeros((n_chains, n_channels))
+    receipts = np.zeros(n_payees)
+    app_receipts = np.zeros(n_payees)
+    for e in range(chain.size):
+        a = amount[e]
+        volume[chain[e], channel[e]] += a
+        receipts[payee[e]] += a
+        if channel[e] == app:
+            app_receipts[payee[e]] += a
+    return volume, receipts, app_receipts

@@ -1,0 +1,86 @@
+"""Kernels over the customer arrays: one pass each, in place of several numpy
+passes with temporaries. Conditions combine with & and ~ as in numpy (no
+branches), and the float32 arithmetic is numpy's, operation for operation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels._base import jit
+
+__all__ = ["dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
+           "CENSUS"]
+
+
+@jit
+def dormant_uninstalls(has_app, last_app_use, day, dormant_after_days, u, rate):
+    """Ids (ascending) of installed apps unused for ``dormant_after_days`` or more
+    whose uniform ``u_i`` falls below ``rate`` (per day, float32)."""
+    out = np.empty(has_app.size, np.int64)
+    k = 0
+    for i in range(has_app.size):
+        out[k] = i
+        k += has_app[i] & (day - last_app_use[i] >= dormant_after_days) & (u[i] < rate)
+    return out[:k].copy()
+
+
+@jit
+def cross_sell(has_app, last_app_use, has_account, has_credit, day, window_days, u, rate):
+    """Monthly-active app users with an account and no credit card take one if
+    ``u_i < rate``; sets ``has_credit`` and returns how many took one."""
+    taken = 0
+    for i in range(has_app.size):
+        take = (has_app[i] & (day - last_app_use[i] < window_days) & has_account[i]
+                & ~has_credit[i] & (u[i] < rate))
+        has_credit[i] |= take
+        taken += take
+    return taken
+
+
+@jit
+def relax_wallet_share(wallet_share, habit, has_account, base, gain, relax_days, app):
+    """s_i += (target_i - s_i) / relax_days with target_i = base + gain h_i,app for
+    account holders, 0 otherwise (all float32)."""
+    for i in range(wallet_share.size):
+        target = (base + gain * habit[i, app]) * np.float32(has_account[i])
+        wallet_share[i] += (target - wallet_share[i]) / relax_days
+
+
+@jit
+def retail_deposits(wallet, wallet_share):
+    """Sum of wallet_i x share_i, yuan, accumulated in float64."""
+    total = 0.0
+    for i in range(wallet.size):
+        total += np.float64(wallet[i]) * np.float64(wallet_share[i])
+    return total
+
+
+# What :func:`census` counts, in the order of its result.
+CENSUS = ("acquired_users", "acquired_90d_ago", "retained_90d", "app_users", "app_mau", "app_dau",
+          "accounts", "debit_cards", "credit_cards")
+
+
+@jit
+def census(has_app, last_app_use, install_day, has_account, has_debit, has_credit, day,
+           window_days, matured_days):
+    """The customer counts of the day's KPIs (names in :data:`CENSUS`), in one pass.
+
+    Monthly-active: installed and used within ``window_days``; acquired:
+    installed during the run (install day >= 0); retained: acquired at least
+    ``matured_days`` ago and monthly-active; daily-active: used today.
+    """
+    acquired = matured = retained = app_users = mau = dau = accounts = debit = credit = 0
+    for i in range(has_app.size):
+        active = has_app[i] & (day - last_app_use[i] < window_days)
+        was_acquired = install_day[i] >= 0
+        was_matured = was_acquired & (install_day[i] <= day - matured_days)
+        acquired += was_acquired
+        matured += was_matured
+        retained += was_matured & active
+        app_users += has_app[i]
+        mau += active
+        dau += last_app_use[i] == day
+        accounts += has_account[i]
+        debit += has_debit[i]
+        credit += has_credit[i]
+    return np.array([acquired, matured, retained, app_users, mau, dau, accounts, debit, credit])
