@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
+from sim.memory import keep_freed_memory
 from sim.metrics import MAU_WINDOW_DAYS
 from sim.payments import PaymentDraw, Payments, choose_channels
 
@@ -29,6 +30,7 @@ class VectorizedEngine:
         self.params = model.params
         self.payments = PaymentDraw(self.pop, model.merchants, model.world.chains)
         kernels.load()
+        keep_freed_memory()  # each day's arrays reuse the last day's pages (sim/memory.py)
 
     def peer_share(self) -> np.ndarray:
         """Share of each customer's contacts who have the app."""

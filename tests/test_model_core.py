@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,3 +158,10 @@ def test_run_returns_expected_order_of_magnitude(baseline_run):
     per_customer = kpis["payments"].mean() / 3000
     assert 0.5 < per_customer < 3.0
     assert kpis["retail_deposits"].iloc[-1] / kpis["accounts"].iloc[-1] > 1_000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_freed_day_arrays_are_kept_for_reuse_on_glibc():
+    from sim.memory import keep_freed_memory
+
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
