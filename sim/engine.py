@@ -14,7 +14,7 @@ import numpy as np
 from sim import kernels
 from sim.memory import keep_freed_memory
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.payments import PaymentDraw, Payments, choose_channels
+from sim.payments import PaymentDraw, Payments, Saving, choose_channels
 
 __all__ = ["VectorizedEngine"]
 
@@ -50,7 +50,7 @@ class VectorizedEngine:
         return self.payments.draw(billing.rate, billing.due(day), rng)
 
     def choose(self, pay: Payments, accepts: np.ndarray, peer_share: np.ndarray,
-               asc: np.ndarray, saving: np.ndarray | None, rng: np.random.Generator
+               asc: np.ndarray, saving: Saving | None, rng: np.random.Generator
                ) -> np.ndarray:
         ch = self.params.channels
         return choose_channels(pay, self.pop, accepts, self.model.merchants.chain, peer_share,

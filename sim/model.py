@@ -26,7 +26,7 @@ from sim.engine import VectorizedEngine
 from sim.kernels import CENSUS, census
 from sim.ledger import Ledger
 from sim.metrics import MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
-from sim.payments import Payments
+from sim.payments import Payments, Saving
 from sim.rng import Streams
 from sim.scenarios import load_scenario
 from sim.scenarios.catalog import (
@@ -224,18 +224,18 @@ class EcosystemModel(mesa.Model):
                                        rng)
         return pay
 
-    def _saving(self, day: int, pay: Payments) -> np.ndarray | None:
-        """Fraction of each amount saved per channel (E x 5), or None if no offer runs."""
-        saving = None
-        if self.price_discount.any():
-            saving = self.price_discount.astype(np.float32)[pay.chain]
+    def _saving(self, day: int, pay: Payments) -> Saving | None:
+        """Fractions of the amounts saved: per chain and channel (counter-subsidies,
+        chain-wide discounts) and per event with the bank app (strategies' offers);
+        None if no offer runs."""
+        app = None
         for s in self.strategies:
             extra = s.saving(day, pay)
             if extra is not None:
-                saving = extra if saving is None else saving + extra
-        if saving is None:
+                app = extra if app is None else app + extra
+        if app is None and not self.price_discount.any():
             return None
-        return np.minimum(saving, np.float32(1.0), out=saving)  # never more than the amount
+        return Saving(self.price_discount.astype(np.float32), app)
 
     def _resolve_stuck(self, day: int, pay: Payments) -> int:
         """Payers facing a payee that accepts only the bank app, without the app (or

@@ -35,7 +35,7 @@ from sim.kernels import (
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
-__all__ = ["ChainTable", "Payments", "PaymentDraw", "choose_channels"]
+__all__ = ["ChainTable", "Payments", "PaymentDraw", "Saving", "choose_channels"]
 
 # Cap on each part of a utility before exp(): a guard against float32
 # overflow for absurd parameters, far above any utility the calibrated model
@@ -98,6 +98,24 @@ class Payments:
         self.chain_volume, self.receipts, self.app_receipts = tally(
             self.chain, self.channel, self.payee, self.amount, len(CHAINS), len(CHANNELS),
             n_payees, BANK_APP)
+
+
+@dataclass
+class Saving:
+    """Fractions of the day's amounts a payer saves, by channel: per chain
+    (``by_chain``, chain x channel: platform counter-subsidies, chain-wide
+    discounts) plus, with the bank app, per event (``app``, length E or None:
+    strategies' offers). Capped at 1: never more than the amount."""
+
+    by_chain: np.ndarray    # float32
+    app: np.ndarray | None  # float32
+
+    def row(self, e: int, chain: int) -> list[float]:
+        """Event e's saving on each channel."""
+        row = self.by_chain[chain].copy()
+        if self.app is not None:
+            row[BANK_APP] += self.app[e]
+        return np.minimum(row, np.float32(1.0)).tolist()
 
 
 class PaymentDraw:
@@ -203,7 +221,7 @@ class PaymentDraw:
 def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
                     payee_chain: np.ndarray, peer_share: np.ndarray, asc: np.ndarray,
                     beta_habit: float, beta_peer: float, beta_price: float,
-                    saving: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+                    saving: Saving | None, rng: np.random.Generator) -> np.ndarray:
     """Pick each event's channel by multinomial logit; returns a mask of stuck events.
 
     Utility of channel k for payer i in chain c: V_k = asc_ck + beta_habit * h_ik
@@ -224,11 +242,12 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     own = np.empty_like(pop.habit)
     own_weights(pop.habit, peer_share, pop.has_app & ~pop.abandoned, np.float32(beta_habit),
                 np.float32(beta_peer), np.float32(EXP_CAP), BANK_APP, own)
-    if saving is None:  # no offer runs: the kernel skips the price term
-        saving, price = np.zeros((0, len(CHANNELS)), np.float32), np.zeros(0, np.float32)
-    else:
-        price = np.float32(beta_price) * pop.price_sensitivity
+    no_offer = np.zeros(0, np.float32)  # the kernel then skips the price term
+    by_chain = no_offer.reshape(0, len(CHANNELS)) if saving is None else saving.by_chain
+    app = no_offer if saving is None or saving.app is None else saving.app
+    price = no_offer if saving is None else np.float32(beta_price) * pop.price_sensitivity
     payee_weight = (np.exp(np.minimum(asc, EXP_CAP))[payee_chain] * accepts.T).astype(np.float32)
     pay.channel = np.zeros(pay.size, np.int8)
-    return choose_logit(pay.payer, pay.payee, rng.bit_generator.random_raw(pay.size), payee_weight,
-                        own, saving, price, np.float32(EXP_CAP), pay.channel)
+    return choose_logit(pay.payer, pay.chain, pay.payee, rng.bit_generator.random_raw(pay.size),
+                        payee_weight, own, by_chain, app, price, np.float32(EXP_CAP), BANK_APP,
+                        pay.channel)

@@ -184,9 +184,11 @@ def test_channel_shares_are_the_logit_probabilities():
     rng = np.random.default_rng(3)
     payer, payee, payee_weight, own = _logit_case(400_000, rng)
     channel = np.zeros(payer.size, np.int8)
-    no_saving = np.zeros((0, len(CHANNELS)), np.float32)
-    stuck = K.choose_logit(payer, payee, rng.bit_generator.random_raw(payer.size), payee_weight,
-                           own, no_saving, np.zeros(0, np.float32), np.float32(25.0), channel)
+    no_offer = np.zeros(0, np.float32)
+    stuck = K.choose_logit(payer, np.zeros(payer.size, np.int8), payee,
+                           rng.bit_generator.random_raw(payer.size), payee_weight, own,
+                           no_offer.reshape(0, len(CHANNELS)), no_offer, no_offer,
+                           np.float32(25.0), BANK_APP, channel)
     weight = payee_weight[payee] * own[payer]
     total = weight.sum(axis=1)
     np.testing.assert_array_equal(stuck, total <= 0)
@@ -197,21 +199,27 @@ def test_channel_shares_are_the_logit_probabilities():
     np.testing.assert_allclose(observed, expected, rtol=0.01)
 
 
-def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction():
+@pytest.mark.parametrize(("chain_wide", "with_app", "odds"), [
+    (0.1, None, np.e),        # a chain-wide discount on the app alone: exp(10 x 0.1)
+    (0.0, 0.1, np.e),         # the same saving offered per event
+    (0.05, 0.05, np.e),       # both add up
+    (0.5, 0.9, np.exp(10.0)),  # capped at the whole amount: exp(10 x 1)
+])
+def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction(chain_wide, with_app, odds):
     rng = np.random.default_rng(4)
     n = 300_000
-    payer = np.zeros(n, np.int64)
-    payee = np.zeros(n, np.int64)
+    payer, payee, chain = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int8)
     own = np.ones((1, len(CHANNELS)), np.float32)
     payee_weight = np.ones((1, len(CHANNELS)), np.float32)
-    saving = np.zeros((n, len(CHANNELS)), np.float32)
-    saving[:, BANK_APP] = 0.1
-    price = np.array([10.0], np.float32)  # exponent 1: odds e against each other channel
+    by_chain = np.zeros((len(CHAINS), len(CHANNELS)), np.float32)
+    by_chain[0, BANK_APP] = chain_wide
+    app = np.zeros(0 if with_app is None else n, np.float32) + (with_app or 0.0)
+    price = np.array([10.0], np.float32)
     channel = np.zeros(n, np.int8)
-    K.choose_logit(payer, payee, rng.bit_generator.random_raw(n), payee_weight, own, saving,
-                   price, np.float32(25.0), channel)
+    K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(n), payee_weight, own,
+                   by_chain, app, price, np.float32(25.0), BANK_APP, channel)
     share = np.mean(channel == BANK_APP)
-    assert share == pytest.approx(np.e / (np.e + len(CHANNELS) - 1), abs=0.005)
+    assert share == pytest.approx(odds / (odds + len(CHANNELS) - 1), abs=0.005)
 
 
 def test_habits_move_by_n_smoothing_steps_in_closed_form():

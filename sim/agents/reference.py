@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.payments import Payments
+from sim.payments import Payments, Saving
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 
 __all__ = ["ReferenceCustomer", "ReferenceEngine"]
@@ -182,15 +182,15 @@ class ReferenceEngine:
                         np.array(payee, np.int64), np.array(amount), np.array(is_bill))
 
     def choose(self, pay: Payments, accepts: np.ndarray, peer_share: np.ndarray,
-               asc: np.ndarray, saving: np.ndarray | None, rng) -> np.ndarray:
+               asc: np.ndarray, saving: Saving | None, rng) -> np.ndarray:
         channel = np.zeros(pay.size, np.int8)
         stuck = np.zeros(pay.size, bool)
         acc = accepts.tolist()
         asc_rows = asc.tolist()
         for e in range(pay.size):
-            agent = self.agents[int(pay.payer[e])]
-            k = agent.choose(int(pay.chain[e]), int(pay.payee[e]), float(peer_share[agent.i]),
-                             asc_rows, acc, None if saving is None else saving[e].tolist(), rng)
+            agent, chain = self.agents[int(pay.payer[e])], int(pay.chain[e])
+            k = agent.choose(chain, int(pay.payee[e]), float(peer_share[agent.i]), asc_rows, acc,
+                             None if saving is None else saving.row(e, chain), rng)
             stuck[e] = k < 0
             channel[e] = max(k, 0)
         pay.channel = channel

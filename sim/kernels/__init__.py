@@ -57,8 +57,8 @@ def load() -> None:
     ptr = np.zeros(2, np.int64)
     fill_events(i64, f64, ptr, f32, i8, i32, i8, np.zeros((1, 1), np.float32), u64, f32,
                 one_by_one, one_by_one, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
-    choose_logit(i64, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
-                 np.zeros((0, 1), np.float32), f32, np.float32(1.0), i8)
+    choose_logit(i64, i8, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
+                 np.zeros((0, 1), np.float32), f32, f32, np.float32(1.0), 0, i8)
     learn_habits(i64, i8, np.zeros((1, 1), np.float32), i32, 0, np.ones(2, np.float32), 0,
                  np.zeros((1, 1), np.uint16))
     tally(i8, i8, i64, f64, 1, 1, 1, 0)

@@ -117,7 +117,8 @@ def own_weights(habit, peer_share, usable_app, beta_habit, beta_peer, exp_cap, a
 
 
 @jit
-def choose_logit(payer, payee, bits, payee_weight, own, saving, price, exp_cap, channel):
+def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app_saving, price,
+                 exp_cap, app, channel):
     """Multinomial-logit channel choice per event; writes ``channel`` and
     returns a mask of events with no available channel.
 
@@ -125,12 +126,15 @@ def choose_logit(payer, payee, bits, payee_weight, own, saving, price, exp_cap, 
     factors: ``payee_weight[j, k]`` (exp of the constant of payee j's chain
     for channel k if j accepts k, else 0), ``own[i, k]`` (the payer's habit
     and peer terms, 0 where the payer cannot use the channel) and, where the
-    fraction saved ``saving[e, k]`` is positive, exp(price_i saving_ek) with
-    the exponent capped at ``exp_cap`` (``saving`` is 0 x 5 when no offer
-    runs). The channel is the first k whose running weight exceeds u_e times
-    the total, u_e = unit(bits_e).
+    fraction saved d_ek is positive, exp(price_i d_ek) with the exponent
+    capped at ``exp_cap``. d_ek = min(``chain_saving[c, k]`` + ``app_saving[e]``
+    if k is the app, 1); ``price`` is empty when no offer runs (the term is
+    skipped), ``app_saving`` when only chain-wide ones do. The channel is the
+    first k whose running weight exceeds u_e times the total, u_e =
+    unit(bits_e).
     """
-    has_saving = saving.shape[0] > 0
+    has_saving = price.size > 0
+    has_app_saving = app_saving.size > 0
     stuck = np.zeros(payer.size, np.bool_)
     weight = np.empty(N_CHANNELS, np.float32)
     for e in range(payer.size):
@@ -138,8 +142,13 @@ def choose_logit(payer, payee, bits, payee_weight, own, saving, price, exp_cap, 
         total = np.float32(0.0)
         for k in range(N_CHANNELS):
             w = payee_weight[j, k] * own[i, k]
-            if has_saving and saving[e, k] > 0.0:
-                w *= fast_exp(min(price[i] * saving[e, k], exp_cap))
+            if has_saving:
+                d = chain_saving[chain[e], k]
+                if has_app_saving and k == app:
+                    d += app_saving[e]
+                d = min(d, np.float32(1.0))
+                if d > 0.0:
+                    w *= fast_exp(min(price[i] * d, exp_cap))
             weight[k] = w
             total += w
         target = unit(bits[e]) * total

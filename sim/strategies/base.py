@@ -9,7 +9,8 @@ Runtime state ends in ``_``. The model calls, in a day's order:
 - ``attach(model, label)`` once: bind, draw targets, start simpy processes;
 - ``adoption_push(day)``: extra install probability per customer (marketing);
 - ``before_payments(day)``: change contracts, acceptance, invite friends;
-- ``saving(day, payments)``: fraction of each amount saved per channel (or None);
+- ``saving(day, payments)``: fraction of each amount saved by paying with the
+  bank app (or None);
 - ``after_payments(day, payments)``: pay rewards, book costs.
 
 Every yuan goes through :meth:`Strategy.spend` (or :meth:`Strategy.afford`
@@ -185,7 +186,8 @@ class Strategy:
         """Hook: act before the day's payments."""
 
     def saving(self, day: int, payments) -> np.ndarray | None:
-        """Hook: E x 5 fractions of each amount saved per channel, or None."""
+        """Hook: the fraction of each event's amount saved by paying with the bank app
+        (float32, length E), or None."""
         return None
 
     def after_payments(self, day: int, payments) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval, Options
-from sim.scenarios.catalog import BANK_APP, CHANNELS
+from sim.scenarios.catalog import BANK_APP
 from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, Strategy, register
 
 __all__ = ["Promotion", "PROMOTION_TYPES"]
@@ -95,8 +95,8 @@ class Promotion(Strategy):
         ok = self._eligible_events(payments)
         if not ok.any():
             return None
-        out = np.zeros((payments.size, len(CHANNELS)), np.float32)
-        out[ok, BANK_APP] = self._perceived(payments, ok)
+        out = np.zeros(payments.size, np.float32)
+        out[ok] = self._perceived(payments, ok)
         return out
 
     def after_payments(self, day: int, payments) -> None:
