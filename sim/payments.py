@@ -32,6 +32,7 @@ from sim.kernels import (
     poisson_by_inversion,
     tally,
 )
+from sim.parallel import parts, run_parts
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -184,22 +185,28 @@ class PaymentDraw:
         """
         everyday, bills = self._rates(bill_rate)
         bits = rng.bit_generator.random_raw
-        counts = poisson_by_inversion(self.lam, self.p_zero, bits(self.pop.n))
+        n = self.pop.n
+        counts, customer_bits = np.empty(n, np.int32), bits(n)
+        run_parts(poisson_by_inversion, [(self.lam[a:b], self.p_zero[a:b], customer_bits[a:b],
+                                          counts[a:b]) for a, b in parts(n)])
         n_poisson = int(counts.sum(dtype=np.int64))
         n_due = sum(int(d.size) for d in bills_due)
         size = n_poisson + n_due
-        payer = np.empty(size + 8, np.int64)  # payers_of writes up to 8 past its events
-        payers_of(counts, payer)
-        pay = Payments(payer[:size], np.empty(size, np.int8), np.empty(size, np.int64),
-                       np.empty(size), np.empty(size, bool))
+        pay = Payments(np.empty(size, np.int64), np.empty(size, np.int8),
+                       np.empty(size, np.int64), np.empty(size), np.empty(size, bool))
+        first_event = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+        run_parts(payers_of, [(counts[a:b], a, pay.payer[first_event[a]:first_event[b]])
+                              for a, b in parts(n)])
+        event_bits = bits(n_poisson)
+        z = rng.standard_normal(n_poisson, dtype=np.float32)
+        r_everyday = everyday.astype(np.float32)
+        run_parts(fill_events, [
+            (pay.payer[a:b], self.lam, self.ptr, self.member_cum, self.member_chain,
+             self.member_home, self.pop.segment, r_everyday, event_bits[a:b], z[a:b], self.mu,
+             self.sigma, self.book.alias_prob, self.book.alias_to, self.book.chain_start,
+             pay.chain[a:b], pay.payee[a:b], pay.amount[a:b], pay.is_bill[a:b])
+            for a, b in parts(n_poisson)])
         t = self.table
-        fill_events(pay.payer[:n_poisson], self.lam, self.ptr, self.member_cum, self.member_chain,
-                    self.member_home, self.pop.segment, everyday.astype(np.float32),
-                    bits(n_poisson),
-                    rng.standard_normal(n_poisson, dtype=np.float32),
-                    self.mu, self.sigma,
-                    self.book.alias_prob, self.book.alias_to, self.book.chain_start,
-                    pay.chain, pay.payee, pay.amount, pay.is_bill)
         np.exp(pay.amount[:n_poisson], out=pay.amount[:n_poisson])
         at = n_poisson
         for c, pos in enumerate(bills_due):
@@ -239,15 +246,19 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     the app) are returned as "stuck"; the model resolves them (adopt or pay
     at a branch counter). ``pay.channel`` is set for the others.
     """
-    own = np.empty_like(pop.habit)
-    own_weights(pop.habit, peer_share, pop.has_app & ~pop.abandoned, np.float32(beta_habit),
-                np.float32(beta_peer), np.float32(EXP_CAP), BANK_APP, own)
+    own, usable = np.empty_like(pop.habit), pop.has_app & ~pop.abandoned
+    run_parts(own_weights, [(pop.habit[a:b], peer_share[a:b], usable[a:b], np.float32(beta_habit),
+                             np.float32(beta_peer), np.float32(EXP_CAP), BANK_APP, own[a:b])
+                            for a, b in parts(pop.n)])
     no_offer = np.zeros(0, np.float32)  # the kernel then skips the price term
     by_chain = no_offer.reshape(0, len(CHANNELS)) if saving is None else saving.by_chain
     app = no_offer if saving is None or saving.app is None else saving.app
     price = no_offer if saving is None else np.float32(beta_price) * pop.price_sensitivity
     payee_weight = (np.exp(np.minimum(asc, EXP_CAP))[payee_chain] * accepts.T).astype(np.float32)
-    pay.channel = np.zeros(pay.size, np.int8)
-    return choose_logit(pay.payer, pay.chain, pay.payee, rng.bit_generator.random_raw(pay.size),
-                        payee_weight, own, by_chain, app, price, np.float32(EXP_CAP), BANK_APP,
-                        pay.channel)
+    pay.channel, stuck = np.zeros(pay.size, np.int8), np.zeros(pay.size, bool)
+    bits = rng.bit_generator.random_raw(pay.size)
+    run_parts(choose_logit, [
+        (pay.payer[a:b], pay.chain[a:b], pay.payee[a:b], bits[a:b], payee_weight, own, by_chain,
+         app[a:b] if app.size else app, price, np.float32(EXP_CAP), BANK_APP,
+         pay.channel[a:b], stuck[a:b]) for a, b in parts(pay.size)])
+    return stuck

@@ -30,6 +30,24 @@ def test_same_seed_same_kpis_and_ledger():
     pd.testing.assert_frame_equal(a.ledger, b.ledger, check_exact=True)
 
 
+def test_one_thread_or_two_give_the_same_bytes():
+    from sim import parallel
+
+    kinds = [{"kind": "promotion", "type": "spend_save", "chains": ["business_district"],
+              "start_day": 2, "duration_days": 20},
+             {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
+    runs = []
+    for n in (1, 2):
+        parallel.set_threads(n)
+        try:
+            model = EcosystemModel("city", seed=4, overrides=SMALL, strategies=kinds)
+            runs.append((model.run(30), model.ledger))
+        finally:
+            parallel.set_threads(None)
+    for one, two in zip(*runs, strict=True):
+        pd.testing.assert_frame_equal(one, two, check_exact=True)
+
+
 def test_different_seeds_differ():
     a = EcosystemModel("city", seed=1, overrides=SMALL).run(10)
     b = EcosystemModel("city", seed=2, overrides=SMALL).run(10)

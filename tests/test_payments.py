@@ -21,9 +21,10 @@ def test_each_kernel_is_compiled_once_for_the_types_the_model_passes():
     kinds = [{"kind": "promotion", "type": "cashback", "start_day": 1, "duration_days": 5},
              {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
     EcosystemModel("city", seed=1, overrides=SMALL, strategies=kinds).run(8)
-    for kernel in (K.poisson_by_inversion, K.fill_events, K.own_weights, K.choose_logit,
-                   K.learn_habits, K.tally, K.dormant_uninstalls, K.cross_sell,
-                   K.relax_wallet_share, K.retail_deposits, K.census):
+    for kernel in (K.poisson_by_inversion, K.payers_of, K.fill_events, K.own_weights,
+                   K.choose_logit, K.count_channels, K.learn_habits, K.tally,
+                   K.dormant_uninstalls, K.cross_sell, K.relax_wallet_share, K.retail_deposits,
+                   K.census):
         assert len(kernel.signatures) == 1, kernel.__name__
 
 
@@ -77,7 +78,8 @@ def test_poisson_inversion_is_the_poisson_quantile():
     rng = np.random.default_rng(0)
     lam = rng.uniform(0.0, 30.0, 20_000)
     bits = rng.bit_generator.random_raw(lam.size)
-    counts = K.poisson_by_inversion(lam, np.exp(-lam), bits)
+    counts = np.empty(lam.size, np.int32)
+    K.poisson_by_inversion(lam, np.exp(-lam), bits, counts)
     u = (bits >> np.uint64(11)) * (1.0 / 2**53)
     expected = stats.poisson.ppf(u, lam)
     # Floating-point sums of the CDF may differ from scipy's by one at a boundary.
@@ -183,12 +185,12 @@ def _logit_case(n_events: int, rng):
 def test_channel_shares_are_the_logit_probabilities():
     rng = np.random.default_rng(3)
     payer, payee, payee_weight, own = _logit_case(400_000, rng)
-    channel = np.zeros(payer.size, np.int8)
+    channel, stuck = np.zeros(payer.size, np.int8), np.zeros(payer.size, bool)
     no_offer = np.zeros(0, np.float32)
-    stuck = K.choose_logit(payer, np.zeros(payer.size, np.int8), payee,
-                           rng.bit_generator.random_raw(payer.size), payee_weight, own,
-                           no_offer.reshape(0, len(CHANNELS)), no_offer, no_offer,
-                           np.float32(25.0), BANK_APP, channel)
+    K.choose_logit(payer, np.zeros(payer.size, np.int8), payee,
+                   rng.bit_generator.random_raw(payer.size), payee_weight, own,
+                   no_offer.reshape(0, len(CHANNELS)), no_offer, no_offer, np.float32(25.0),
+                   BANK_APP, channel, stuck)
     weight = payee_weight[payee] * own[payer]
     total = weight.sum(axis=1)
     np.testing.assert_array_equal(stuck, total <= 0)
@@ -217,7 +219,7 @@ def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction(chain_wide, wit
     price = np.array([10.0], np.float32)
     channel = np.zeros(n, np.int8)
     K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(n), payee_weight, own,
-                   by_chain, app, price, np.float32(25.0), BANK_APP, channel)
+                   by_chain, app, price, np.float32(25.0), BANK_APP, channel, np.zeros(n, bool))
     share = np.mean(channel == BANK_APP)
     assert share == pytest.approx(odds / (odds + len(CHANNELS) - 1), abs=0.005)
 
@@ -232,7 +234,8 @@ def test_habits_move_by_n_smoothing_steps_in_closed_form():
     last_use = np.full(n, -5, np.int32)
     scratch = np.zeros(habit.shape, np.uint16)
     keep = np.float32(1 - a) ** np.arange(64, dtype=np.float32)
-    K.learn_habits(payer, channel, habit, last_use, 9, keep, BANK_APP, scratch)
+    K.count_channels(payer, channel, scratch, last_use, 9, BANK_APP)
+    K.learn_habits(habit, scratch, keep)
     counts = np.zeros(habit.shape)
     np.add.at(counts, (payer, channel), 1)
     paid = counts.sum(axis=1)

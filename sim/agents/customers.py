@@ -18,12 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels import (
+    count_channels,
     cross_sell,
     dormant_uninstalls,
     learn_habits,
     relax_wallet_share,
     retail_deposits,
 )
+from sim.parallel import parts, run_parts
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -242,13 +244,14 @@ class CustomerPopulation:
         A customer who paid n times today with c_k payments on channel k moves
         their habit vector h to (1-a)^n h + (1 - (1-a)^n) c / n: the result of
         n exponential-smoothing steps, order-free (kernel:
-        :func:`sim.kernels.learn_habits`).
+        :func:`sim.kernels.count_channels`, :func:`sim.kernels.learn_habits`).
         """
         if self._habit_counts is None:  # all zero between calls
             self._habit_counts = np.zeros(self.habit.shape, np.uint16)
         keep = np.float32(1.0 - learning_rate) ** np.arange(64, dtype=np.float32)
-        learn_habits(payer, channel, self.habit, self.last_app_use, day, keep, BANK_APP,
-                     self._habit_counts)
+        count_channels(payer, channel, self._habit_counts, self.last_app_use, day, BANK_APP)
+        run_parts(learn_habits, [(self.habit[a:b], self._habit_counts[a:b], keep)
+                                 for a, b in parts(self.n)])
 
     def abandon_app(self, ids: np.ndarray) -> None:
         """Bonus hunters who took their reward: the app stays installed, unused."""

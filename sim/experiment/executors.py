@@ -4,6 +4,8 @@ Each executor calls ``fn(cell)`` for every cell and hands each outcome to
 ``on_done(cell, result, error)`` in this process, as soon as it finishes.
 A cell that raises is reported with its traceback and the others go on.
 Results do not depend on the executor: every cell carries its own seed.
+Worker processes share the machine's cores: each runs its kernels on its
+share of them (sim/parallel.py), which changes no result.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from sim import parallel
 from sim.config import ConfigError, Options
 
 __all__ = ["EXECUTORS", "execute"]
@@ -22,7 +25,9 @@ __all__ = ["EXECUTORS", "execute"]
 EXECUTORS = ("serial", "processes", "dask")
 
 
-def _guarded(fn: Callable, cell: Any) -> tuple[Any, str | None]:
+def _guarded(fn: Callable, cell: Any, threads: int | None = None) -> tuple[Any, str | None]:
+    if threads is not None:  # in a worker process
+        parallel.set_threads(threads)
     try:
         return fn(cell), None
     except Exception:  # a failing cell is recorded, not fatal
@@ -41,9 +46,10 @@ def execute(fn: Callable, cells: Sequence[Any], on_done: Callable, executor: str
         for cell in cells:
             on_done(cell, *_guarded(fn, cell))
     elif executor == "processes":
-        with ProcessPoolExecutor(max_workers=min(workers, len(cells)),
-                                 mp_context=_process_context()) as pool:
-            futures = {pool.submit(_guarded, fn, cell): cell for cell in cells}
+        n_workers = min(workers, len(cells))
+        share = max(1, (os.cpu_count() or 1) // n_workers)
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=_process_context()) as pool:
+            futures = {pool.submit(_guarded, fn, cell, share): cell for cell in cells}
             for future in as_completed(futures):
                 on_done(futures[future], *future.result())
     else:
@@ -66,14 +72,16 @@ def _execute_dask(fn, cells, on_done, workers: int, scheduler: str | None) -> No
         raise ConfigError("executor", "dask", "installed first: pip install -e .[distributed]"
                           ) from None
     cluster = None
+    share = 1  # a remote cluster's workers may share their machines' cores
     if scheduler:
         client = Client(scheduler)
     else:
+        share = max(1, (os.cpu_count() or 1) // workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = {client.submit(_guarded, fn, cell, pure=False): cell for cell in cells}
+        futures = {client.submit(_guarded, fn, cell, share, pure=False): cell for cell in cells}
         for future in dask_completed(list(futures)):
             on_done(futures[future], *future.result())
     finally:

@@ -19,6 +19,7 @@ import numpy as np
 from sim.kernels._base import N_CHANNELS, fast_exp, unit
 from sim.kernels.events import (
     choose_logit,
+    count_channels,
     fill_events,
     learn_habits,
     own_weights,
@@ -36,7 +37,7 @@ from sim.kernels.population import (
 )
 
 __all__ = ["N_CHANNELS", "unit", "fast_exp", "poisson_by_inversion", "payers_of",
-           "fill_events", "own_weights", "choose_logit", "learn_habits", "tally",
+           "fill_events", "own_weights", "choose_logit", "count_channels", "learn_habits", "tally",
            "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
            "CENSUS", "load"]
 
@@ -52,15 +53,17 @@ def load() -> None:
     i64, i32, i8 = np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int8)
     f64, f32, u64 = np.zeros(1), np.zeros(1, np.float32), np.zeros(1, np.uint64)
     one_by_one = np.zeros((1, 1))
-    poisson_by_inversion(f64, f64, u64)
-    payers_of(i32, np.zeros(9, np.int64))
+    poisson_by_inversion(f64, f64, u64, i32)
+    payers_of(i32, 0, i64)
     ptr = np.zeros(2, np.int64)
     fill_events(i64, f64, ptr, f32, i8, i32, i8, np.zeros((1, 1), np.float32), u64, f32,
                 one_by_one, one_by_one, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
     choose_logit(i64, i8, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
-                 np.zeros((0, 1), np.float32), f32, f32, np.float32(1.0), 0, i8)
-    learn_habits(i64, i8, np.zeros((1, 1), np.float32), i32, 0, np.ones(2, np.float32), 0,
-                 np.zeros((1, 1), np.uint16))
+                 np.zeros((0, 1), np.float32), f32, f32, np.float32(1.0), 0, i8,
+                 np.zeros(1, np.bool_))
+    count_channels(i64, i8, np.zeros((1, 1), np.uint16), i32, 0, 0)
+    learn_habits(np.zeros((1, 1), np.float32), np.zeros((1, 1), np.uint16),
+                 np.ones(2, np.float32))
     tally(i8, i8, i64, f64, 1, 1, 1, 0)
     f32x5 = np.zeros((1, 5), np.float32)
     own_weights(f32x5, f32, np.zeros(1, np.bool_), np.float32(0.0), np.float32(0.0),

@@ -9,21 +9,21 @@ import numpy as np
 from sim.kernels._base import N_CHANNELS, fast_exp, jit, unit
 
 __all__ = ["poisson_by_inversion", "payers_of", "fill_events", "own_weights",
-           "choose_logit", "learn_habits", "tally"]
+           "choose_logit", "count_channels", "learn_habits", "tally"]
 
 _RECIPROCAL = np.array([0.0] + [1.0 / j for j in range(1, 9)])  # 1/j: multiplies, not divides
 
 
 @jit
-def poisson_by_inversion(lam, p_zero, bits):
+def poisson_by_inversion(lam, p_zero, bits, out):
     """Poisson(lam_i) counts: the smallest k with P(K <= k) >= u_i, u_i = unit(bits_i).
 
     ``p_zero`` is exp(-lam), passed in so a caller can reuse it while the
     rates do not change; lam_i < 700 keeps it from underflowing. The first
     eight terms of the CDF are always summed (no branch to mispredict at
     the usual one or two payments a day); larger counts continue in a loop.
+    Writes the counts into ``out``.
     """
-    out = np.empty(lam.size, np.int32)
     for i in range(lam.size):
         u = unit(bits[i])
         p = p_zero[i]
@@ -38,21 +38,27 @@ def poisson_by_inversion(lam, p_zero, bits):
             p *= lam[i] / k
             cdf += p
         out[i] = k
-    return out
 
 
 @jit
-def payers_of(counts, payer):
-    """Write customer i ``counts[i]`` times into ``payer``, in order; ``payer``
-    must have 8 spare entries at the end. Eight copies are always written and
-    the position then advances by the count: no branch on the count (a
-    mispredicted loop exit per customer cost more than the stores)."""
+def payers_of(counts, first, payer):
+    """Write customer ``first + i`` ``counts[i]`` times into ``payer``, in order.
+
+    Eight copies are written and the position then advances by the count: no
+    branch on the count (a mispredicted loop exit per customer cost more than
+    the stores). Near the end of ``payer`` it writes exactly the count.
+    """
     e = 0
+    room = payer.size - 8
     for i in range(counts.size):
-        for j in range(8):
-            payer[e + j] = i
-        for j in range(8, counts[i]):
-            payer[e + j] = i
+        if e <= room:
+            for j in range(8):
+                payer[e + j] = first + i
+            for j in range(8, counts[i]):
+                payer[e + j] = first + i
+        else:
+            for j in range(counts[i]):
+                payer[e + j] = first + i
         e += counts[i]
 
 
@@ -118,9 +124,9 @@ def own_weights(habit, peer_share, usable_app, beta_habit, beta_peer, exp_cap, a
 
 @jit
 def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app_saving, price,
-                 exp_cap, app, channel):
+                 exp_cap, app, channel, stuck):
     """Multinomial-logit channel choice per event; writes ``channel`` and
-    returns a mask of events with no available channel.
+    ``stuck`` (the events with no available channel).
 
     The weight of channel k is exp(V_k) for an available channel, split into
     factors: ``payee_weight[j, k]`` (exp of the constant of payee j's chain
@@ -135,7 +141,6 @@ def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app
     """
     has_saving = price.size > 0
     has_app_saving = app_saving.size > 0
-    stuck = np.zeros(payer.size, np.bool_)
     weight = np.empty(N_CHANNELS, np.float32)
     for e in range(payer.size):
         i, j = payer[e], payee[e]
@@ -159,24 +164,29 @@ def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app
             pick += running < target
         channel[e] = pick
         stuck[e] = total <= 0.0
-    return stuck
 
 
 @jit
-def learn_habits(payer, channel, habit, last_app_use, day, keep, app, scratch):
-    """Move each customer's habit to (1-a)^n h + (1 - (1-a)^n) c / n, where n is
-    their payments today and c_k those on channel k; stamp ``last_app_use``.
-
-    ``keep[n]`` is (1-a)^n, float32, for n up to its length - 1 (beyond, it is
-    computed). ``scratch`` is an all-zero N x 5 counter array, left all zero
-    again. The update runs over every customer in order rather than over the
-    events: a customer who paid nothing keeps h exactly (keep[0] = 1, c = 0),
-    and a sequential sweep costs less than revisiting payers.
-    """
+def count_channels(payer, channel, scratch, last_app_use, day, app):
+    """Count each payer's payments by channel into ``scratch`` (N x 5, all zero
+    before) and stamp ``last_app_use`` with ``day`` for app payers."""
     for e in range(payer.size):
         i = payer[e]
         scratch[i, channel[e]] += 1
         last_app_use[i] = day if channel[e] == app else last_app_use[i]
+
+
+@jit
+def learn_habits(habit, scratch, keep):
+    """Move each customer's habit to (1-a)^n h + (1 - (1-a)^n) c / n, where n is
+    their payments today and c_k those on channel k (``scratch``, from
+    :func:`count_channels`, zeroed again here).
+
+    ``keep[n]`` is (1-a)^n, float32, for n up to its length - 1 (beyond, it is
+    computed). A customer who paid nothing keeps h exactly (keep[0] = 1,
+    c = 0); one sequential sweep over customers costs less than revisiting
+    each payer's row per payment.
+    """
     one = np.float32(1.0)
     for i in range(habit.shape[0]):
         n = 0
