@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["PARTS", "parts", "run_parts", "set_threads", "threads"]
+__all__ = ["PARTS", "parts", "run_parts", "map_parts", "set_threads", "threads"]
 
 PARTS = 2  # pieces a range is cut into, whatever the number of threads
 
@@ -66,6 +66,20 @@ def run_parts(kernel: Callable, args: Sequence[Sequence[Any]]) -> list[Any]:
     others = [_pool.submit(kernel, *a) for a in args[1:]]
     first = kernel(*args[0])
     return [first] + [f.result() for f in others]
+
+
+def map_parts(task: Callable, n: int, rng=None) -> list[Any]:
+    """``task(a, b)`` for each fixed part [a, b) of range(n), on up to two threads.
+
+    With ``rng`` (a numpy Generator), ``task(stream, a, b)``: part k draws from
+    the k-th of ``PARTS`` streams spawned from ``rng``, so the numbers a part
+    sees do not depend on the thread count either (numpy draws release the
+    GIL, so the parts draw in parallel too).
+    """
+    if rng is None:
+        return run_parts(task, parts(n))
+    streams = rng.spawn(PARTS)
+    return run_parts(task, [(streams[k], a, b) for k, (a, b) in enumerate(parts(n))])
 
 
 def _forget_pool() -> None:

@@ -32,7 +32,7 @@ from sim.kernels import (
     poisson_by_inversion,
     tally,
 )
-from sim.parallel import parts, run_parts
+from sim.parallel import map_parts, parts
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -130,6 +130,10 @@ class PaymentDraw:
     per membership and kind; it visits each customer once, so all per-customer
     reads are one sequential sweep. Periodic bills due today follow as a block
     of their own.
+
+    The customers are cut into fixed parts (:mod:`sim.parallel`); each part
+    draws its counts and events from its own stream, spawned from the day's,
+    on one of up to two threads.
     """
 
     def __init__(self, pop: CustomerPopulation, book: MerchantBook, table: ChainTable):
@@ -184,30 +188,39 @@ class PaymentDraw:
             bill falls due today.
         """
         everyday, bills = self._rates(bill_rate)
-        bits = rng.bit_generator.random_raw
         n = self.pop.n
-        counts, customer_bits = np.empty(n, np.int32), bits(n)
-        run_parts(poisson_by_inversion, [(self.lam[a:b], self.p_zero[a:b], customer_bits[a:b],
-                                          counts[a:b]) for a, b in parts(n)])
-        n_poisson = int(counts.sum(dtype=np.int64))
+        counts = np.empty(n, np.int32)
+
+        def count(stream: np.random.Generator, a: int, b: int) -> int:
+            bits = stream.bit_generator.random_raw(b - a)
+            poisson_by_inversion(self.lam[a:b], self.p_zero[a:b], bits, counts[a:b])
+            return int(counts[a:b].sum(dtype=np.int64))
+
+        per_part = map_parts(count, n, rng)  # customers in fixed parts, each its own stream
+        starts = np.cumsum([0, *per_part]).tolist()
+        events_of = {a: slice(starts[k], starts[k + 1]) for k, (a, _) in enumerate(parts(n))}
+        n_poisson = starts[-1]
         n_due = sum(int(d.size) for d in bills_due)
         size = n_poisson + n_due
         pay = Payments(np.empty(size, np.int64), np.empty(size, np.int8),
                        np.empty(size, np.int64), np.empty(size), np.empty(size, bool))
-        first_event = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-        run_parts(payers_of, [(counts[a:b], a, pay.payer[first_event[a]:first_event[b]])
-                              for a, b in parts(n)])
-        event_bits = bits(n_poisson)
-        z = rng.standard_normal(n_poisson, dtype=np.float32)
         r_everyday = everyday.astype(np.float32)
-        run_parts(fill_events, [
-            (pay.payer[a:b], self.lam, self.ptr, self.member_cum, self.member_chain,
-             self.member_home, self.pop.segment, r_everyday, event_bits[a:b], z[a:b], self.mu,
-             self.sigma, self.book.alias_prob, self.book.alias_to, self.book.chain_start,
-             pay.chain[a:b], pay.payee[a:b], pay.amount[a:b], pay.is_bill[a:b])
-            for a, b in parts(n_poisson)])
+
+        def fill(stream: np.random.Generator, a: int, b: int) -> None:
+            events = events_of[a]
+            payers_of(counts[a:b], a, pay.payer[events])
+            size = events.stop - events.start
+            fill_events(pay.payer[events], self.lam, self.ptr, self.member_cum,
+                        self.member_chain, self.member_home, self.pop.segment, r_everyday,
+                        stream.bit_generator.random_raw(size),
+                        stream.standard_normal(size, dtype=np.float32), self.mu, self.sigma,
+                        self.book.alias_prob, self.book.alias_to, self.book.chain_start,
+                        pay.chain[events], pay.payee[events], pay.amount[events],
+                        pay.is_bill[events])
+            np.exp(pay.amount[events], out=pay.amount[events])
+
+        map_parts(fill, n, rng)
         t = self.table
-        np.exp(pay.amount[:n_poisson], out=pay.amount[:n_poisson])
         at = n_poisson
         for c, pos in enumerate(bills_due):
             if pos.size == 0:
@@ -247,18 +260,21 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     at a branch counter). ``pay.channel`` is set for the others.
     """
     own, usable = np.empty_like(pop.habit), pop.has_app & ~pop.abandoned
-    run_parts(own_weights, [(pop.habit[a:b], peer_share[a:b], usable[a:b], np.float32(beta_habit),
-                             np.float32(beta_peer), np.float32(EXP_CAP), BANK_APP, own[a:b])
-                            for a, b in parts(pop.n)])
+    map_parts(lambda a, b: own_weights(pop.habit[a:b], peer_share[a:b], usable[a:b],
+                                       np.float32(beta_habit), np.float32(beta_peer),
+                                       np.float32(EXP_CAP), BANK_APP, own[a:b]), pop.n)
     no_offer = np.zeros(0, np.float32)  # the kernel then skips the price term
     by_chain = no_offer.reshape(0, len(CHANNELS)) if saving is None else saving.by_chain
     app = no_offer if saving is None or saving.app is None else saving.app
     price = no_offer if saving is None else np.float32(beta_price) * pop.price_sensitivity
     payee_weight = (np.exp(np.minimum(asc, EXP_CAP))[payee_chain] * accepts.T).astype(np.float32)
     pay.channel, stuck = np.zeros(pay.size, np.int8), np.zeros(pay.size, bool)
-    bits = rng.bit_generator.random_raw(pay.size)
-    run_parts(choose_logit, [
-        (pay.payer[a:b], pay.chain[a:b], pay.payee[a:b], bits[a:b], payee_weight, own, by_chain,
-         app[a:b] if app.size else app, price, np.float32(EXP_CAP), BANK_APP,
-         pay.channel[a:b], stuck[a:b]) for a, b in parts(pay.size)])
+
+    def choose(stream: np.random.Generator, a: int, b: int) -> None:
+        choose_logit(pay.payer[a:b], pay.chain[a:b], pay.payee[a:b],
+                     stream.bit_generator.random_raw(b - a), payee_weight, own, by_chain,
+                     app[a:b] if app.size else app, price, np.float32(EXP_CAP), BANK_APP,
+                     pay.channel[a:b], stuck[a:b])
+
+    map_parts(choose, pay.size, rng)  # events in fixed parts, each its own stream
     return stuck

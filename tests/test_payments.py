@@ -23,8 +23,8 @@ def test_each_kernel_is_compiled_once_for_the_types_the_model_passes():
     EcosystemModel("city", seed=1, overrides=SMALL, strategies=kinds).run(8)
     for kernel in (K.poisson_by_inversion, K.payers_of, K.fill_events, K.own_weights,
                    K.choose_logit, K.count_channels, K.learn_habits, K.tally,
-                   K.dormant_uninstalls, K.cross_sell, K.relax_wallet_share, K.retail_deposits,
-                   K.census):
+                   K.adopters, K.dormant_uninstalls, K.cross_sell, K.relax_wallet_share,
+                   K.retail_deposits, K.census):
         assert len(kernel.signatures) == 1, kernel.__name__
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels import (
+    adopters,
     count_channels,
     cross_sell,
     dormant_uninstalls,
@@ -25,7 +26,7 @@ from sim.kernels import (
     relax_wallet_share,
     retail_deposits,
 )
-from sim.parallel import parts, run_parts
+from sim.parallel import map_parts, parts, run_parts
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -232,8 +233,10 @@ class CustomerPopulation:
 
         A new adopter without an account opens one first. Returns adopter ids.
         """
-        u = rng.random(self.n, dtype=np.float32)
-        new = np.flatnonzero(~self.has_app & (u < p_adopt))
+        p_adopt = p_adopt.astype(np.float32, copy=False)
+        new = np.concatenate(map_parts(
+            lambda stream, a, b: adopters(self.has_app[a:b], stream.random(b - a, np.float32),
+                                          p_adopt[a:b], a), self.n, rng))
         self.open_accounts(new, day, p_debit, rng)
         return self.install_apps(new, day)
 
@@ -261,8 +264,10 @@ class CustomerPopulation:
     def uninstall_dormant(self, day: int, dormant_after_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Dormant apps (unused for ``dormant_after_days``) are removed at ``rate`` per day."""
-        gone = dormant_uninstalls(self.has_app, self.last_app_use, day, dormant_after_days,
-                                  rng.random(self.n, dtype=np.float32), np.float32(rate))
+        gone = np.concatenate(map_parts(
+            lambda stream, a, b: dormant_uninstalls(
+                self.has_app[a:b], self.last_app_use[a:b], day, dormant_after_days,
+                stream.random(b - a, np.float32), np.float32(rate), a), self.n, rng))
         self.has_app[gone] = False
         self.abandoned[gone] = False
         self.habit[gone, BANK_APP] = 0.0
@@ -272,8 +277,11 @@ class CustomerPopulation:
     def cross_sell_credit(self, day: int, window_days: int, rate: float,
                           rng: np.random.Generator) -> int:
         """Monthly-active app users with an account take a credit card at ``rate`` per day."""
-        return cross_sell(self.has_app, self.last_app_use, self.has_account, self.has_credit, day,
-                          window_days, rng.random(self.n, dtype=np.float32), np.float32(rate))
+        return sum(map_parts(
+            lambda stream, a, b: cross_sell(
+                self.has_app[a:b], self.last_app_use[a:b], self.has_account[a:b],
+                self.has_credit[a:b], day, window_days, stream.random(b - a, np.float32),
+                np.float32(rate)), self.n, rng))
 
     def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
         """Share of wallet an account holder drifts to: base + gain x bank-app habit."""

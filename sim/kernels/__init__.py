@@ -29,6 +29,7 @@ from sim.kernels.events import (
 )
 from sim.kernels.population import (
     CENSUS,
+    adopters,
     census,
     cross_sell,
     dormant_uninstalls,
@@ -38,8 +39,8 @@ from sim.kernels.population import (
 
 __all__ = ["N_CHANNELS", "unit", "fast_exp", "poisson_by_inversion", "payers_of",
            "fill_events", "own_weights", "choose_logit", "count_channels", "learn_habits", "tally",
-           "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
-           "CENSUS", "load"]
+           "adopters", "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits",
+           "census", "CENSUS", "load"]
 
 
 def load() -> None:
@@ -69,7 +70,8 @@ def load() -> None:
     own_weights(f32x5, f32, np.zeros(1, np.bool_), np.float32(0.0), np.float32(0.0),
                 np.float32(1.0), 0, f32x5)
     b = np.zeros(1, np.bool_)
-    dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0))
+    adopters(b, f32, f32, 0)
+    dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0), 0)
     cross_sell(b, i32, b, b, 0, 0, f32, np.float32(0.0))
     relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, np.float32(0.0), np.float32(0.0),
                        np.float32(1.0), 0)

@@ -8,18 +8,31 @@ import numpy as np
 
 from sim.kernels._base import jit
 
-__all__ = ["dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits", "census",
-           "CENSUS"]
+__all__ = ["adopters", "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits",
+           "census", "CENSUS"]
 
 
 @jit
-def dormant_uninstalls(has_app, last_app_use, day, dormant_after_days, u, rate):
-    """Ids (ascending) of installed apps unused for ``dormant_after_days`` or more
-    whose uniform ``u_i`` falls below ``rate`` (per day, float32)."""
+def adopters(has_app, u, p_adopt, first):
+    """Ids ``first + i`` (ascending) of customers without the app whose uniform
+    ``u_i`` falls below their adoption probability ``p_adopt[i]``."""
     out = np.empty(has_app.size, np.int64)
     k = 0
     for i in range(has_app.size):
-        out[k] = i
+        out[k] = first + i
+        k += ~has_app[i] & (u[i] < p_adopt[i])
+    return out[:k].copy()
+
+
+@jit
+def dormant_uninstalls(has_app, last_app_use, day, dormant_after_days, u, rate, first):
+    """Ids ``first + i`` (ascending) of installed apps unused for
+    ``dormant_after_days`` or more whose uniform ``u_i`` falls below ``rate``
+    (per day, float32)."""
+    out = np.empty(has_app.size, np.int64)
+    k = 0
+    for i in range(has_app.size):
+        out[k] = first + i
         k += has_app[i] & (day - last_app_use[i] >= dormant_after_days) & (u[i] < rate)
     return out[:k].copy()
 
