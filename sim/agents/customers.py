@@ -138,13 +138,15 @@ class CustomerPopulation:
         self.install_day[chosen] = -1
 
     def _draw_initial_habits(self, scenario: Scenario, rng: np.random.Generator) -> None:
-        """Habit stocks from a Dirichlet around the logit shares of the constants."""
+        """Habit stocks from a Dirichlet around the logit shares of the constants
+        (normalised gamma draws, one channel at a time: a shape per channel, not
+        per customer, is some ten times faster to draw)."""
         asc = np.array(scenario.channels.asc.as_tuple())
         base = np.exp(asc)
-        alpha = np.tile(base / base.sum() * scenario.channels.initial_habit_concentration,
-                        (self.n, 1))
-        alpha[~self.has_app, BANK_APP] = 1e-3
-        g = rng.standard_gamma(alpha)
+        alpha = base / base.sum() * scenario.channels.initial_habit_concentration
+        g = np.column_stack([rng.standard_gamma(a, self.n) for a in alpha])
+        no_app = ~self.has_app
+        g[no_app, BANK_APP] = rng.standard_gamma(1e-3, int(no_app.sum()))
         self.habit = (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def _draw_initial_last_use(self, scenario: Scenario, rng: np.random.Generator) -> None:

@@ -139,14 +139,16 @@ class Promotion(Strategy):
         return ok
 
     def _compute_eligible(self, payments) -> np.ndarray:
-        payer = payments.payer
-        ok = (self.chain_ok_[payments.chain] & self.eligible_[payer] & ~self.blocked_[payer]
-              & ~self.model_.customers.abuser[payer]
-              & (self.claimed_[payer] < self.per_user_cap_yuan))
+        pop = self.model_.customers
+        payer_ok = (self.eligible_ & ~self.blocked_ & ~pop.abuser
+                    & (self.claimed_ < self.per_user_cap_yuan))  # per customer, then one gather
         if self.type == "instalment":
-            ok &= self.model_.customers.has_credit[payer] & (payments.amount >= self.threshold_yuan)
+            payer_ok &= pop.has_credit
         elif self.type == "topup_gift":
-            ok &= ~self.gifted_[payer]
+            payer_ok &= ~self.gifted_
+        ok = self.chain_ok_[payments.chain] & payer_ok[payments.payer]
+        if self.type == "instalment":
+            ok &= payments.amount >= self.threshold_yuan
         return ok
 
     def _perceived(self, payments, ok: np.ndarray) -> np.ndarray:
