@@ -58,7 +58,7 @@ class VectorizedEngine:
 
     def record(self, day: int, pay: Payments) -> None:
         self.pop.record_payments(day, pay.payer, pay.channel,
-                                 self.params.channels.habit_learning_rate)
+                                 self.params.channels.habit_learning_rate, pay.in_order)
 
     def age(self, day: int, streams) -> None:
         """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""

@@ -82,6 +82,7 @@ class Payments:
     payee: np.ndarray    # payee id in the MerchantBook
     amount: np.ndarray   # yuan
     is_bill: np.ndarray  # bool: a bill or fine rather than an everyday purchase
+    in_order: int = 0    # the first in_order events come in ascending payer order
     channel: np.ndarray | None = None   # chosen channel (set by choose_channels)
     stuck: np.ndarray | None = None     # no channel available to the payer (set by the choice)
     fallback: np.ndarray | None = None  # paid at a branch counter instead
@@ -208,7 +209,8 @@ class PaymentDraw:
         n_due = sum(int(d.size) for d in bills_due)
         size = n_poisson + n_due
         pay = Payments(np.empty(size, np.int64), np.empty(size, np.int8),
-                       np.empty(size, np.int64), np.empty(size), np.empty(size, bool))
+                       np.empty(size, np.int64), np.empty(size), np.empty(size, bool),
+                       in_order=n_poisson)
         r_everyday = everyday.astype(np.float32)
 
         def fill(stream: np.random.Generator, a: int, b: int) -> None:

@@ -26,6 +26,12 @@ def _name_key(name: str) -> int:
 class Streams:
     """Factory of independent numpy Generators keyed by name (and day).
 
+    The bit generator is numpy's SFC64 (Doty-Humphrey's Small Fast Chaotic
+    generator: 256 bits of state, seeded through SeedSequence, which also
+    spawns the per-part streams of sim/parallel.py). It draws the day's raw
+    words and normals about 20 % faster than numpy's default PCG64 here,
+    some 4 ms of a 1M-customer day (docs/PERFORMANCE.md).
+
     Parameters
     ----------
     seed : int
@@ -44,10 +50,10 @@ class Streams:
         """The persistent stream ``name`` (same object on every call)."""
         if name not in self._cache:
             seq = np.random.SeedSequence(self.seed, spawn_key=(_name_key(name),))
-            self._cache[name] = np.random.Generator(np.random.PCG64(seq))
+            self._cache[name] = np.random.Generator(np.random.SFC64(seq))
         return self._cache[name]
 
     def daily(self, name: str, day: int) -> np.random.Generator:
         """A fresh stream for ``name`` on ``day``: independent of earlier days' use."""
         seq = np.random.SeedSequence(self.seed, spawn_key=(_name_key(name), int(day)))
-        return np.random.Generator(np.random.PCG64(seq))
+        return np.random.Generator(np.random.SFC64(seq))

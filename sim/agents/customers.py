@@ -26,7 +26,7 @@ from sim.kernels import (
     relax_wallet_share,
     retail_deposits,
 )
-from sim.parallel import map_parts, parts, run_parts
+from sim.parallel import map_parts, run_parts
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -243,20 +243,27 @@ class CustomerPopulation:
         return self.install_apps(new, day)
 
     def record_payments(self, day: int, payer: np.ndarray, channel: np.ndarray,
-                        learning_rate: float) -> None:
+                        learning_rate: float, in_order: int = 0) -> None:
         """Update habit stocks and last app use from the day's payments.
 
         A customer who paid n times today with c_k payments on channel k moves
         their habit vector h to (1-a)^n h + (1 - (1-a)^n) c / n: the result of
         n exponential-smoothing steps, order-free (kernel:
         :func:`sim.kernels.count_channels`, :func:`sim.kernels.learn_habits`).
+        The first ``in_order`` payments come in ascending payer order: they are
+        counted in two parts that share no payer, in parallel; the rest after.
         """
         if self._habit_counts is None:  # all zero between calls
             self._habit_counts = np.zeros(self.habit.shape, np.uint16)
         keep = np.float32(1.0 - learning_rate) ** np.arange(64, dtype=np.float32)
-        count_channels(payer, channel, self._habit_counts, self.last_app_use, day, BANK_APP)
-        run_parts(learn_habits, [(self.habit[a:b], self._habit_counts[a:b], keep)
-                                 for a, b in parts(self.n)])
+        cut = int(np.searchsorted(payer[:in_order], payer[in_order // 2])) if in_order else 0
+        run_parts(count_channels, [(payer[a:b], channel[a:b], self._habit_counts,
+                                    self.last_app_use, day, BANK_APP)
+                                   for a, b in ((0, cut), (cut, in_order))])
+        count_channels(payer[in_order:], channel[in_order:], self._habit_counts,
+                       self.last_app_use, day, BANK_APP)
+        map_parts(lambda a, b: learn_habits(self.habit[a:b], self._habit_counts[a:b], keep),
+                  self.n)
 
     def abandon_app(self, ids: np.ndarray) -> None:
         """Bonus hunters who took their reward: the app stays installed, unused."""
@@ -293,9 +300,12 @@ class CustomerPopulation:
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
         """Relax the share of wallet toward its target (:meth:`target_wallet_share`)
         with time constant ``relax_days``."""
-        relax_wallet_share(self.wallet_share, self.habit, self.has_account, np.float32(base),
-                           np.float32(gain), np.float32(relax_days), BANK_APP)
+        map_parts(lambda a, b: relax_wallet_share(
+            self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b], np.float32(base),
+            np.float32(gain), np.float32(relax_days), BANK_APP), self.n)
 
     def retail_deposits(self) -> float:
         """Deposits held at the focal bank, yuan: the sum of wallet x share of wallet."""
-        return float(retail_deposits(self.wallet, self.wallet_share))
+        parts_sums = map_parts(lambda a, b: retail_deposits(self.wallet[a:b],
+                                                            self.wallet_share[a:b]), self.n)
+        return float(sum(parts_sums))  # added in part order: the same on one thread or two
