@@ -82,11 +82,15 @@ def map_parts(task: Callable, n: int, rng=None) -> list[Any]:
     return run_parts(task, [(streams[k], a, b) for k, (a, b) in enumerate(parts(n))])
 
 
-def _forget_pool() -> None:
-    """A forked child has no pool threads: start a new pool there when needed."""
+def _stop_pool() -> None:
+    """Before a fork: end the pool's thread, so that the child starts with one
+    thread (forking a multi-threaded process can deadlock) and both sides
+    start a new pool when they next need one."""
     global _pool
-    _pool = None
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
+    os.register_at_fork(before=_stop_pool)
