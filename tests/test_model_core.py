@@ -30,9 +30,10 @@ def test_same_seed_same_kpis_and_ledger():
     pd.testing.assert_frame_equal(a.ledger, b.ledger, check_exact=True)
 
 
-def test_one_thread_or_two_give_the_same_bytes():
+def test_one_thread_or_two_give_the_same_bytes(monkeypatch):
     from sim import parallel
 
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 0)  # small parts on two threads as well
     kinds = [{"kind": "promotion", "type": "spend_save", "chains": ["business_district"],
               "start_day": 2, "duration_days": 20},
              {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]

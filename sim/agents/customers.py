@@ -259,7 +259,7 @@ class CustomerPopulation:
         cut = int(np.searchsorted(payer[:in_order], payer[in_order // 2])) if in_order else 0
         run_parts(count_channels, [(payer[a:b], channel[a:b], self._habit_counts,
                                     self.last_app_use, day, BANK_APP)
-                                   for a, b in ((0, cut), (cut, in_order))])
+                                   for a, b in ((0, cut), (cut, in_order))], in_order)
         count_channels(payer[in_order:], channel[in_order:], self._habit_counts,
                        self.last_app_use, day, BANK_APP)
         map_parts(lambda a, b: learn_habits(self.habit[a:b], self._habit_counts[a:b], keep),
