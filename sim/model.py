@@ -23,10 +23,8 @@ from sim.billing import BillBook
 from sim.calendar import Clock
 from sim.config import ConfigError, Options
 from sim.engine import VectorizedEngine
-from sim.kernels import CENSUS, census
 from sim.ledger import Ledger
 from sim.metrics import MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
-from sim.parallel import map_parts
 from sim.payments import Payments, Saving
 from sim.rng import Streams
 from sim.scenarios import load_scenario
@@ -332,10 +330,7 @@ class EcosystemModel(mesa.Model):
         pop, book = self.customers, self.merchants
         retail = pop.retail_deposits()
         corporate = float(book.balance.sum())
-        counts = dict(zip(CENSUS, sum(map_parts(lambda a, b: census(
-            pop.has_app[a:b], pop.last_app_use[a:b], pop.install_day[a:b], pop.has_account[a:b],
-            pop.has_debit[a:b], pop.has_credit[a:b], day, MAU_WINDOW_DAYS, RETENTION_DAYS),
-            pop.n)).tolist(), strict=True))
+        counts = pop.census(day, MAU_WINDOW_DAYS, RETENTION_DAYS)
         nii, cards = self.bank.book_balance_sheet(day, retail, corporate, counts["credit_cards"])
         ledger = self.ledger_book
         spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))

@@ -216,11 +216,11 @@ class PaymentDraw:
         def fill(stream: np.random.Generator, a: int, b: int) -> None:
             events = events_of[a]
             payers_of(counts[a:b], a, pay.payer[events])
-            size = events.stop - events.start
+            n_events = events.stop - events.start
             fill_events(pay.payer[events], self.lam, self.ptr, self.member_cum,
                         self.member_chain, self.member_home, self.pop.segment, r_everyday,
-                        stream.bit_generator.random_raw(size),
-                        stream.standard_normal(size, dtype=np.float32), self.mu, self.sigma,
+                        stream.bit_generator.random_raw(n_events),
+                        stream.standard_normal(n_events, dtype=np.float32), self.mu, self.sigma,
                         self.book.alias_prob, self.book.alias_to, self.book.chain_start,
                         pay.chain[events], pay.payee[events], pay.amount[events],
                         pay.is_bill[events])

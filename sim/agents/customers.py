@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels import (
+    CENSUS,
     adopters,
+    census,
     count_channels,
     cross_sell,
     dormant_uninstalls,
@@ -303,6 +305,15 @@ class CustomerPopulation:
         map_parts(lambda a, b: relax_wallet_share(
             self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b], np.float32(base),
             np.float32(gain), np.float32(relax_days), BANK_APP), self.n)
+
+    def census(self, day: int, window_days: int, matured_days: int) -> dict[str, int]:
+        """The customer counts of the day's KPIs, by name (:data:`sim.kernels.CENSUS`):
+        monthly-active within ``window_days``, retained after ``matured_days``."""
+        totals = sum(map_parts(lambda a, b: census(
+            self.has_app[a:b], self.last_app_use[a:b], self.install_day[a:b],
+            self.has_account[a:b], self.has_debit[a:b], self.has_credit[a:b], day, window_days,
+            matured_days), self.n))
+        return dict(zip(CENSUS, totals.tolist(), strict=True))
 
     def retail_deposits(self) -> float:
         """Deposits held at the focal bank, yuan: the sum of wallet x share of wallet."""
