@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["PARTS", "parts", "run_parts", "map_parts", "set_threads", "threads"]
+__all__ = ["PARTS", "MIN_PARALLEL", "cores", "parts", "run_parts", "map_parts", "set_threads",
+           "threads"]
 
 PARTS = 2  # pieces a range is cut into, whatever the number of threads
 # Below this many items (customers or events) the parts run one after the other:
@@ -31,7 +32,8 @@ _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
 
 
-def _cores() -> int:
+def cores() -> int:
+    """Cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -40,7 +42,7 @@ def _cores() -> int:
 
 def threads() -> int:
     """Threads a kernel call may use in this process."""
-    return _threads if _threads is not None else max(1, min(PARTS, _cores()))
+    return _threads if _threads is not None else max(1, min(PARTS, cores()))
 
 
 def set_threads(n: int | None) -> None:

@@ -118,9 +118,10 @@ class CustomerPopulation:
         pop._draw_initial_apps(round(scenario.adoption.initial_share * n), rng)
         pop._draw_initial_habits(scenario, rng)
         pop._draw_initial_last_use(scenario, rng)
-        # Account holders start at the share of wallet their habit implies.
-        pop.wallet_share = pop.target_wallet_share(scenario.bank.wallet_share_base,
-                                                   scenario.bank.wallet_share_gain)
+        # Account holders start at the share of wallet their habit implies: one
+        # relaxation step of a whole day's length from zero lands exactly on it.
+        pop.update_wallet_share(scenario.bank.wallet_share_base, scenario.bank.wallet_share_gain,
+                                relax_days=1.0)
         return pop
 
     def _draw_initial_apps(self, k: int, rng: np.random.Generator) -> None:
@@ -294,14 +295,9 @@ class CustomerPopulation:
                 self.has_credit[a:b], day, window_days, stream.random(b - a, np.float32),
                 np.float32(rate)), self.n, rng))
 
-    def target_wallet_share(self, base: float, gain: float) -> np.ndarray:
-        """Share of wallet an account holder drifts to: base + gain x bank-app habit."""
-        target = np.float32(base) + np.float32(gain) * self.habit[:, BANK_APP]
-        return np.where(self.has_account, target, np.float32(0.0))
-
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
-        """Relax the share of wallet toward its target (:meth:`target_wallet_share`)
-        with time constant ``relax_days``."""
+        """Relax the share of wallet toward its target, base + gain x bank-app habit
+        for account holders (0 otherwise), with time constant ``relax_days``."""
         map_parts(lambda a, b: relax_wallet_share(
             self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b], np.float32(base),
             np.float32(gain), np.float32(relax_days), BANK_APP), self.n)

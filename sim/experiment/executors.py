@@ -11,7 +11,6 @@ share of them (sim/parallel.py), which changes no result.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,13 +40,13 @@ def execute(fn: Callable, cells: Sequence[Any], on_done: Callable, executor: str
         raise ConfigError("executor", executor, Options(EXECUTORS).describe())
     if workers is not None and workers < 1:
         raise ConfigError("workers", workers, "an integer >= 1")
-    workers = workers or os.cpu_count() or 1
+    workers = workers or parallel.cores()
     if executor == "serial" or not cells:
         for cell in cells:
             on_done(cell, *_guarded(fn, cell))
     elif executor == "processes":
         n_workers = min(workers, len(cells))
-        share = max(1, (os.cpu_count() or 1) // n_workers)
+        share = max(1, parallel.cores() // n_workers)
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=_process_context()) as pool:
             futures = {pool.submit(_guarded, fn, cell, share): cell for cell in cells}
             for future in as_completed(futures):
@@ -76,7 +75,7 @@ def _execute_dask(fn, cells, on_done, workers: int, scheduler: str | None) -> No
     if scheduler:
         client = Client(scheduler)
     else:
-        share = max(1, (os.cpu_count() or 1) // workers)
+        share = max(1, parallel.cores() // workers)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
