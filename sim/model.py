@@ -23,6 +23,7 @@ from sim.billing import BillBook
 from sim.calendar import Clock
 from sim.config import ConfigError, Options
 from sim.engine import VectorizedEngine
+from sim.events import EventLog
 from sim.ledger import Ledger
 from sim.metrics import MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
 from sim.payments import Payments, Saving
@@ -113,10 +114,13 @@ class EcosystemModel(mesa.Model):
         self.utility_shift = np.zeros((len(CHAINS), len(CHANNELS)))
         self.refused_genuine = 0  # today's genuine claims refused by risk control
         self._chain_volume_ema = np.zeros((len(CHAINS), len(CHANNELS)))
-        from sim.strategies import labels_for, make_strategies
+        self.event_log = EventLog()
+        from sim.strategies import labels_for, make_strategies, stream_names_for
 
         self.strategies = make_strategies(strategies)
-        for strategy, label in zip(self.strategies, labels_for(self.strategies), strict=True):
+        for strategy, label, stream in zip(self.strategies, labels_for(self.strategies),
+                                           stream_names_for(self.strategies), strict=True):
+            strategy.stream_name_ = stream
             strategy.attach(self, label)
 
     def _make_engine(self, engine: str):
@@ -159,6 +163,11 @@ class EcosystemModel(mesa.Model):
         return self.ledger_book.frame(self.metrics.days)
 
     @property
+    def events(self) -> pd.DataFrame:
+        """Strategy events: columns day, strategy, event, count, detail (sim/events.py)."""
+        return self.event_log.frame()
+
+    @property
     def graph(self) -> nx.Graph:
         """The ecosystem graph in its current state (see :func:`sim.world.ecosystem_graph`)."""
         return ecosystem_graph(self.world)
@@ -187,6 +196,8 @@ class EcosystemModel(mesa.Model):
         pop = self.customers
         accounts_before = int(pop.has_account.sum())
         peer_share = self.engine.peer_share()
+        for s in self.strategies:
+            s.mark_window(day)
         installs = self._adopt(day, peer_share).size
         for s in self.strategies:
             s.before_payments(day)
@@ -309,9 +320,9 @@ class EcosystemModel(mesa.Model):
         """
         approved = np.ones(abusive.size, bool)
         for s in self.strategies:
-            screen = getattr(s, "screen", None)
-            if screen is not None and s.active(day):
-                approved &= screen(day, abusive)
+            verdict = s.screen(day, abusive) if s.active(day) else None
+            if verdict is not None:
+                approved &= verdict
         self.refused_genuine += int((~approved & ~abusive).sum())
         return approved
 

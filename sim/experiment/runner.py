@@ -28,9 +28,10 @@ HEADLINE_KPIS = ("app_mau", "accounts", "debit_cards", "retail_deposits", "corpo
                  "merchants_on_bank", "fee_income", "strategy_spend", "net_contribution")
 
 
-def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Simulate one cell; returns its KPI table, ledger and end-of-run ecosystem
-    state (model.ecosystem_state), each tagged with the cell's keys."""
+def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, ...]:
+    """Simulate one cell; returns its KPI table, ledger, end-of-run ecosystem
+    state (model.ecosystem_state) and strategy events (model.events), each
+    tagged with the cell's keys."""
     from sim.model import EcosystemModel
 
     cell, scenario, days = job
@@ -39,11 +40,12 @@ def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd
     kpis = model.run(days).reset_index()
     ledger = model.ledger
     state = model.ecosystem_state()
-    for frame in (kpis, ledger, state):
+    events = model.events
+    for frame in (kpis, ledger, state, events):
         frame.insert(0, "replication", cell.replication)
         frame.insert(0, "point", cell.point)
         frame.insert(0, "variant", cell.variant)
-    return kpis, ledger, state
+    return kpis, ledger, state, events
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Results:
     kpis: pd.DataFrame
     ledger: pd.DataFrame
     state: pd.DataFrame
+    events: pd.DataFrame
     summary: pd.DataFrame
     cost: pd.DataFrame
     failed: dict[str, str]
@@ -117,7 +120,7 @@ def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | 
 
 
 def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Cell]) -> Results:
-    kpis, ledger, state = store.load(cells)
+    kpis, ledger, state, events = store.load(cells)
     failed = {k: v for k, v in store.status.items() if v.startswith("error")}
     order = [v.name for v in spec.variants]
     summary = cost = pd.DataFrame()
@@ -125,6 +128,7 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
         atomic_write_parquet(out / "kpis.parquet", kpis)
         atomic_write_parquet(out / "ledger.parquet", ledger)
         atomic_write_parquet(out / "state.parquet", state)
+        atomic_write_parquet(out / "events.parquet", events)
         if kpis["variant"].eq(spec.baseline).any():
             summary = summarize(kpis, spec.baseline, order)
             cost = cost_effectiveness(kpis, spec.baseline, order)
@@ -133,7 +137,7 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
             atomic_write_bytes(out / "cost_effectiveness.csv", cost.to_csv(index=False).encode())
             if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
                 _write_sensitivity(spec, out, kpis)
-    return Results(spec, out, kpis, ledger, state, summary, cost, failed)
+    return Results(spec, out, kpis, ledger, state, events, summary, cost, failed)
 
 
 def _write_sensitivity(spec: ExperimentSpec, out: Path, kpis: pd.DataFrame) -> None:

@@ -6,6 +6,7 @@ Layout of OUT::
     cells/<cell>.kpis.parquet     written last: its presence means the cell is done
     cells/<cell>.ledger.parquet
     cells/<cell>.state.parquet    who carries each chain's flow at the end
+    cells/<cell>.events.parquet   strategy events (sim/events.py)
     cells/<cell>.error.txt        a cell that raised, with its traceback
     kpis.parquet, ledger.parquet, summary.csv/.parquet, cost_effectiveness.csv, ...
 
@@ -66,10 +67,12 @@ class ResultsStore:
         return self.cells_dir / f"{cell.id}.{what}.parquet"
 
     def save(self, cell: Cell, kpis: pd.DataFrame, ledger: pd.DataFrame,
-             state: pd.DataFrame) -> None:
-        """Write a finished cell: ledger and state first, KPIs last (they mark it done)."""
+             state: pd.DataFrame, events: pd.DataFrame) -> None:
+        """Write a finished cell: ledger, state and events first, KPIs last (they mark
+        it done)."""
         atomic_write_parquet(self._path(cell, "ledger"), ledger)
         atomic_write_parquet(self._path(cell, "state"), state)
+        atomic_write_parquet(self._path(cell, "events"), events)
         atomic_write_parquet(self._path(cell, "kpis"), kpis)
         (self.cells_dir / f"{cell.id}.error.txt").unlink(missing_ok=True)
         self.status[cell.id] = "done"
@@ -95,10 +98,12 @@ class ResultsStore:
             "cells": self.status,
         })
 
-    def load(self, cells: list[Cell]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """All finished cells' KPIs, ledgers and states, in the experiment's cell order."""
+    def load(self, cells: list[Cell]) -> tuple[pd.DataFrame, ...]:
+        """All finished cells' KPIs, ledgers, states and events, in the experiment's
+        cell order."""
         done = [c for c in cells if self.is_done(c)]
         if not done:
-            return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+            return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
         return tuple(pd.concat([pd.read_parquet(self._path(c, what)) for c in done],
-                               ignore_index=True) for what in ("kpis", "ledger", "state"))
+                               ignore_index=True)
+                     for what in ("kpis", "ledger", "state", "events"))

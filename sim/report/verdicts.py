@@ -3,12 +3,17 @@
 Example: "exclusive-campus: +4,210 monthly-active app users (95 % CI +3,900 to
 +4,520) for 1.2 M yuan; 290 yuan per incremental active user; pays back on day
 212." A difference whose interval contains zero is said to be not
-distinguishable from zero.
+distinguishable from zero. Each verdict then says how much of each lever's
+budget was used and which strategy events change how the result should be
+read (sim/events.py NOTABLE): a budget exhausted early, costs owed beyond the
+budget, contracts cancelled by backlash.
 """
 
 from __future__ import annotations
 
 import math
+
+import pandas as pd
 
 __all__ = ["verdicts", "money", "signed"]
 
@@ -59,5 +64,60 @@ def verdicts(results, point: int = 0) -> list[str]:
         if spend > 0:
             parts.append(f"pays back on day {payback:.0f}" if math.isfinite(payback)
                          else "does not pay back within the horizon")
-        lines.append(f"{variant}: " + "; ".join(parts) + ".")
+        notes = _usage_notes(results, variant, point)
+        lines.append(f"{variant}: " + "; ".join(parts) + "." + (" " + notes if notes else ""))
     return lines
+
+
+def _usage_notes(results, variant: str, point: int) -> str:
+    """Budget used per lever and its notable events, over the variant's replications.
+
+    Spend is the mean over replications of the lever's ledger costs (strategy and
+    abuse kinds); events are counted in how many replications they happened and,
+    for ``budget_exhausted``, on which day (median)."""
+    from sim.strategies import labels_for, make_strategies
+
+    cells = [c for c in results.spec.cells() if c.variant == variant and c.point == point]
+    if not cells:
+        return ""
+    strategies = make_strategies(cells[0].strategies)
+    ledger = results.ledger
+    ledger = ledger[(ledger.variant == variant) & (ledger.point == point)
+                    & ledger.kind.isin(("strategy", "abuse"))]
+    events = getattr(results, "events", pd.DataFrame())
+    if not events.empty:
+        events = events[(events.variant == variant) & (events.point == point)]
+    n_reps = len(cells)
+    notes = []
+    for strategy, label in zip(strategies, labels_for(strategies), strict=True):
+        mine = ledger[ledger.cause.str.startswith(label + ":")]
+        spent = -mine.groupby("replication")["amount"].sum().reindex(
+            range(n_reps), fill_value=0.0).mean() if n_reps else 0.0
+        budget = strategy.budget
+        used = (f"{label} used {money(spent)} of its {money(budget)} budget "
+                f"({spent / budget:.0%})" if math.isfinite(budget) and budget > 0
+                else f"{label} spent {money(spent)} (no budget cap)")
+        if not events.empty:
+            used += _event_notes(events[events.strategy == label], n_reps)
+        notes.append(used)
+    return "; ".join(notes) + "." if notes else ""
+
+
+def _event_notes(events: pd.DataFrame, n_reps: int) -> str:
+    """", budget exhausted on day 41 (median; 3 of 3 replications)" and the like."""
+    out = []
+    exhausted = events[events.event == "budget_exhausted"]
+    if not exhausted.empty:
+        out.append(f"budget exhausted on day {exhausted.day.median():.0f} (median; "
+                   f"{exhausted.replication.nunique()} of {n_reps} replications)")
+    over = events[events.event == "over_budget"]
+    if not over.empty:
+        out.append(f"costs owed under signed contracts went beyond the budget from day "
+                   f"{over.day.min():.0f} ({over.replication.nunique()} of {n_reps} "
+                   "replications)")
+    backlash = events[events.event == "cancelled_backlash"]
+    if not backlash.empty:
+        per_rep = backlash.groupby("replication")["count"].sum().sum() / n_reps
+        out.append(f"exclusivity cancelled by backlash at {per_rep:.1f} institutions on "
+                   f"average (first on day {backlash.day.min():.0f})")
+    return ", " + ", ".join(out) if out else ""

@@ -7,7 +7,13 @@ start_day=10, duration_days=90, budget=2e6)``) or from TOML-like dicts
 """
 
 from sim.strategies.aggregated_qr import AggregatedQR
-from sim.strategies.base import STRATEGY_KINDS, Strategy, labels_for, make_strategies
+from sim.strategies.base import (
+    STRATEGY_KINDS,
+    Strategy,
+    labels_for,
+    make_strategies,
+    stream_names_for,
+)
 from sim.strategies.exclusive import ExclusiveChannel
 from sim.strategies.fee_waiver import FeeWaiver
 from sim.strategies.omnichannel import Omnichannel
@@ -16,6 +22,7 @@ from sim.strategies.referral import Referral
 from sim.strategies.risk_control import RiskControl
 from sim.strategies.targeting import Targeting
 
-__all__ = ["Strategy", "STRATEGY_KINDS", "make_strategies", "labels_for", "ExclusiveChannel",
+__all__ = ["Strategy", "STRATEGY_KINDS", "make_strategies", "labels_for",
+           "stream_names_for", "ExclusiveChannel",
            "FeeWaiver", "Promotion", "PROMOTION_TYPES", "Referral", "AggregatedQR",
            "Omnichannel", "RiskControl", "Targeting"]

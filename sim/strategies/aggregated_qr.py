@@ -56,7 +56,7 @@ class AggregatedQR(Strategy):
         eligible = (book.acquirer != ACQ_BANK) & ~self.approached_
         visit = self.largest_payees(CHAINS.index(self.chain), self.rollout_per_day, eligible)
         self.approached_[visit] = True
-        rng = self.model_.streams.daily(f"strategy.{self.label_}", day)
+        rng = self.stream(day)
         sign = visit[rng.random(visit.size) < self.p_accept]
         sign = sign[: self.merchants - self.signed_.size]
         if self.remaining < self.device_cost_yuan:

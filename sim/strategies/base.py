@@ -11,7 +11,15 @@ Runtime state ends in ``_``. The model calls, in a day's order:
 - ``before_payments(day)``: change contracts, acceptance, invite friends;
 - ``saving(day, payments)``: fraction of each amount saved by paying with the
   bank app (or None);
-- ``after_payments(day, payments)``: pay rewards, book costs.
+- ``after_payments(day, payments)``: pay rewards, book costs;
+- ``screen(day, abusive)``: (risk controls only) approve or refuse claims.
+
+Milestones go to the model's event log through :meth:`Strategy.event`
+(vocabulary in :mod:`sim.events`); the first time a spend is cut short by the
+budget, ``budget_exhausted`` is recorded. Random numbers come from
+:meth:`Strategy.stream`, named after the kind and its occurrence among
+strategies of that kind, never after the label: a cosmetic ``name`` does not
+change them, and the same lever in two variants shares its numbers.
 
 Every yuan goes through :meth:`Strategy.spend` (or :meth:`Strategy.afford`
 for per-event payouts), which books it in the ledger under
@@ -30,7 +38,7 @@ from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
 from sim.scenarios.catalog import CHAINS
 
 __all__ = ["Param", "REQUIRED", "Strategy", "register", "STRATEGY_KINDS", "make_strategies",
-           "labels_for", "CHAIN", "CHAIN_LIST", "PROB"]
+           "labels_for", "stream_names_for", "CHAIN", "CHAIN_LIST", "PROB"]
 
 STRATEGY_KINDS: dict[str, type[Strategy]] = {}
 
@@ -168,15 +176,38 @@ class Strategy:
         return self.start_day <= day < self.end_day
 
     def attach(self, model, label: str) -> None:
-        """Bind to ``model``; ``label`` names this strategy's ledger causes."""
+        """Bind to ``model``; ``label`` names this strategy's ledger causes and events.
+        Its random streams are named ``stream_name_`` (set by the model from
+        :func:`stream_names_for` before attaching; default ``"strategy.<kind>"``)."""
         self.model_ = model
         self.label_ = label
+        self.__dict__.setdefault("stream_name_", f"strategy.{self.kind}")
         self.spent_ = 0.0
+        self.exhausted_ = False
+        self.over_budget_ = False
+
+    def stream(self, day: int | None = None):
+        """This strategy's random stream: persistent, or fresh for ``day``."""
+        streams = self.model_.streams
+        return streams.get(self.stream_name_) if day is None else streams.daily(
+            self.stream_name_, day)
+
+    def event(self, day: int, event: str, count: int = 1, detail: str = "") -> None:
+        """Record a milestone (:data:`sim.events.EVENTS`) in the model's event log."""
+        self.model_.event_log.record(day, self.label_, event, count, detail)
 
     def cause(self, name: str, kind: str = "strategy") -> str:
         cause = f"{self.label_}:{name}"
         self.model_.ledger_book.register(cause, kind)
         return cause
+
+    def mark_window(self, day: int) -> None:
+        """Record ``started`` on the first day of the window and ``window_closed``
+        (with the yuan spent) on the first day after it (the model calls this daily)."""
+        if day == self.start_day:
+            self.event(day, "started")
+        elif day == self.end_day:
+            self.event(day, "window_closed", 1, f"spent {self.spent_:.0f} yuan")
 
     def adoption_push(self, day: int) -> np.ndarray | None:
         """Hook: extra probability per customer of installing the app today, or None."""
@@ -193,18 +224,47 @@ class Strategy:
     def after_payments(self, day: int, payments) -> None:
         """Hook: pay rewards and book costs after the day's payments."""
 
+    def screen(self, day: int, abusive: np.ndarray) -> np.ndarray | None:
+        """Hook (risk controls): approved mask for today's claims, or None (no opinion).
+        ``abusive`` marks claims by bonus hunters, which a screen tries to see."""
+        return None
+
     # ------------------------------------------------------------------- money
     @property
     def remaining(self) -> float:
         return max(0.0, self.budget - self.spent_)
 
     def spend(self, day: int, cause: str, amount: float, kind: str = "strategy") -> float:
-        """Book up to ``amount`` yuan of cost (what the budget allows); returns it."""
-        amount = min(float(amount), self.remaining)
+        """Book up to ``amount`` yuan of cost (what the budget allows); returns it.
+
+        A spend the budget cuts short records ``budget_exhausted`` (once)."""
+        wanted = float(amount)
+        amount = min(wanted, self.remaining)
         if amount > 0:
             self.model_.ledger_book.book(day, self.cause(cause, kind), -amount)
             self.spent_ += amount
+        if wanted > amount + 1e-9:
+            self.note_exhausted(day)
         return amount
+
+    def commit(self, day: int, cause: str, amount: float, kind: str = "strategy") -> None:
+        """Book ``amount`` yuan owed under a signed contract: paid even beyond the
+        budget, never refused. The first payment past the budget records
+        ``over_budget`` (once); the overrun is then ``spent_ - budget``."""
+        amount = float(amount)
+        if amount <= 0:
+            return
+        self.model_.ledger_book.book(day, self.cause(cause, kind), -amount)
+        self.spent_ += amount
+        if self.spent_ > self.budget + 1e-9 and not self.over_budget_:
+            self.over_budget_ = True
+            self.event(day, "over_budget", 1, "committed costs beyond the budget")
+
+    def note_exhausted(self, day: int) -> None:
+        """Record ``budget_exhausted`` the first time the budget runs out."""
+        if not self.exhausted_:
+            self.exhausted_ = True
+            self.event(day, "budget_exhausted", 1, f"{self.spent_:.0f}")
 
     def affordable(self, unit_cost: float, wanted: int) -> int:
         """How many of ``wanted`` items at ``unit_cost`` yuan the remaining budget pays for
@@ -213,9 +273,13 @@ class Strategy:
             return wanted
         return min(wanted, int(self.remaining // unit_cost))
 
-    def afford(self, amounts: np.ndarray) -> np.ndarray:
-        """Mask of the per-event payouts the remaining budget covers, in order."""
-        return np.cumsum(amounts) <= self.remaining + 1e-9
+    def afford(self, amounts: np.ndarray, day: int | None = None) -> np.ndarray:
+        """Mask of the per-event payouts the remaining budget covers, in order; a
+        payout left unpaid records ``budget_exhausted`` (on ``day``, default today)."""
+        ok = np.cumsum(amounts) <= self.remaining + 1e-9
+        if not ok.all():
+            self.note_exhausted(self.model_.day if day is None else day)
+        return ok
 
 
 def make_strategies(specs, path: str = "strategies") -> list[Strategy]:
@@ -239,6 +303,18 @@ def make_strategies(specs, path: str = "strategies") -> list[Strategy]:
         params = {k: v for k, v in spec.items() if k != "kind"}
         built.append(STRATEGY_KINDS[kind](_path=where, **params))
     return built
+
+
+def stream_names_for(strategies: list[Strategy]) -> list[str]:
+    """Random-stream names: ``strategy.<kind>``, suffixed ``#2``, ``#3`` for the
+    second and third lever of the same kind (never the label or the name)."""
+    seen: dict[str, int] = {}
+    out = []
+    for s in strategies:
+        seen[s.kind] = seen.get(s.kind, 0) + 1
+        n = seen[s.kind]
+        out.append(f"strategy.{s.kind}" + ("" if n == 1 else f"#{n}"))
+    return out
 
 
 def labels_for(strategies: list[Strategy]) -> list[str]:

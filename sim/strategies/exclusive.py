@@ -54,7 +54,7 @@ class ExclusiveChannel(Strategy):
         self.payers_ = np.bincount(members.home, minlength=model.merchants.n)
         self.complaints_ = np.zeros(model.merchants.n, np.int64)
         self.cancelled_: list[tuple[int, int]] = []  # (payee, day)
-        self.rng_ = model.streams.get(f"strategy.{label}")
+        self.rng_ = self.stream()
 
     def before_payments(self, day: int) -> None:
         if day != self.start_day:

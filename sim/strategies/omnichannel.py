@@ -38,7 +38,7 @@ class Omnichannel(Strategy):
         if day == self.start_day and self.remaining >= self.setup_cost_yuan:
             self.spend(day, "setup", self.setup_cost_yuan)
             book = self.model_.merchants
-            rng = self.model_.streams.get(f"strategy.{self.label_}")
+            rng = self.stream()
             new = self.chains_[book.chain] & ~book.accepts_base[:, BANK_APP]
             new &= rng.random(book.n) < self.coverage
             book.accepts_base[new, BANK_APP] = True

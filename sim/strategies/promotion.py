@@ -72,7 +72,7 @@ class Promotion(Strategy):
         self.claimed_ = np.zeros(n)
         self.blocked_ = np.zeros(n, bool)
         self.gifted_ = np.zeros(n, bool)
-        self.rng_ = model.streams.get(f"strategy.{label}")
+        self.rng_ = self.stream()
         self.n_paid_ = 0
 
     # ------------------------------------------------------------------ hooks

@@ -46,7 +46,7 @@ class Referral(Strategy):
             return
         model = self.model_
         pop = model.customers
-        rng = model.streams.daily(f"strategy.{self.label_}", day)
+        rng = self.stream(day)
         can = (self.eligible_ & pop.app_active(day - 1, MAU_WINDOW_DAYS)
                & (self.referrals_ < self.cap_per_referrer))
         inviters = np.flatnonzero(can & (rng.random(pop.n) < self.invite_rate_per_day))

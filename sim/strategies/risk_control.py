@@ -30,7 +30,7 @@ class RiskControl(Strategy):
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
-        self.rng_ = model.streams.get(f"strategy.{label}")
+        self.rng_ = self.stream()
         self.stopped_ = 0
         self.refused_genuine_ = 0
 

@@ -1,7 +1,10 @@
 """Targeting (用户画像, persona-based offers): reach only high-value customers.
 
-Wraps a promotion or referral (``of``, its TOML table) so that only customers
-whose predicted-value score is in the top ``top_share`` are eligible. The
+Wraps a promotion or referral (``of``: the wrapped lever's whole table, with
+its own ``kind``, window and budget) so that only customers whose
+predicted-value score is in the top ``top_share`` are eligible. The window
+and the budget belong to the wrapped lever: ``start_day``, ``duration_days``
+and ``budget`` on the wrapper itself are refused, since they would not act. The
 score is the retail deposits the bank would hold if the customer made it
 their everyday channel, times their digital affinity (propensity to respond):
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.strategies.base import PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import COMMON, PROB, REQUIRED, Param, Strategy, register
 
 __all__ = ["Targeting"]
 
@@ -35,6 +38,11 @@ class Targeting(Strategy):
 
         if self.of.get("kind") not in WRAPPABLE:
             raise self.error("of.kind", self.of.get("kind"), "one of 'promotion', 'referral'")
+        for key in ("start_day", "duration_days", "budget"):
+            if self._params[key] != COMMON[key].default:
+                raise self.error(key, self._params[key],
+                                 f"not set on the wrapper: give {key} inside 'of' (the "
+                                 "wrapped lever owns the window and the budget)")
         self.inner_ = make_strategies([self.of], path=f"{self._path}.of")[0]
         self._params["start_day"] = self.inner_.start_day
         self._params["duration_days"] = self.inner_.duration_days
@@ -42,6 +50,7 @@ class Targeting(Strategy):
     def attach(self, model, label: str) -> None:
         self.model_ = model
         self.label_ = label
+        self.inner_.stream_name_ = self.__dict__.get("stream_name_", f"strategy.{self.kind}")
         self.inner_.attach(model, label)
         pop = model.customers
         b = model.params.bank
@@ -66,3 +75,6 @@ class Targeting(Strategy):
 
     def after_payments(self, day, payments):
         self.inner_.after_payments(day, payments)
+
+    def screen(self, day, abusive):
+        return self.inner_.screen(day, abusive)
