@@ -49,7 +49,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
+    # Keys keep their order: a sweep's parameters are sampled in the order declared,
+    # so the manifest must give them back in that order (never sorted).
+    atomic_write_bytes(path, json.dumps(obj, indent=2, default=str).encode())
 
 
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:

@@ -119,29 +119,37 @@ def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | 
     return _finish(spec, out, store, cells)
 
 
-def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Cell]) -> Results:
+def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Cell],
+            write: bool = True) -> Results:
+    """Analyse the finished cells; with ``write``, store the experiment's tables.
+
+    Reading results back (``write=False``) computes the same tables and writes
+    nothing: a results folder is never changed by reading it."""
     kpis, ledger, state, events = store.load(cells)
     failed = {k: v for k, v in store.status.items() if v.startswith("error")}
     order = [v.name for v in spec.variants]
-    summary = cost = pd.DataFrame()
-    if not kpis.empty:
-        atomic_write_parquet(out / "kpis.parquet", kpis)
-        atomic_write_parquet(out / "ledger.parquet", ledger)
-        atomic_write_parquet(out / "state.parquet", state)
-        atomic_write_parquet(out / "events.parquet", events)
-        if kpis["variant"].eq(spec.baseline).any():
-            summary = summarize(kpis, spec.baseline, order)
-            cost = cost_effectiveness(kpis, spec.baseline, order)
+    summary = cost = sensitivity = pd.DataFrame()
+    if not kpis.empty and kpis["variant"].eq(spec.baseline).any():
+        summary = summarize(kpis, spec.baseline, order)
+        cost = cost_effectiveness(kpis, spec.baseline, order)
+        if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
+            sensitivity = _sensitivity(spec, kpis)
+    if write and not kpis.empty:
+        for name, frame in (("kpis", kpis), ("ledger", ledger), ("state", state),
+                            ("events", events)):
+            atomic_write_parquet(out / f"{name}.parquet", frame)
+        if not summary.empty:
             atomic_write_parquet(out / "summary.parquet", summary)
             atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
             atomic_write_bytes(out / "cost_effectiveness.csv", cost.to_csv(index=False).encode())
-            if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
-                _write_sensitivity(spec, out, kpis)
+        if not sensitivity.empty:
+            atomic_write_bytes(out / "sensitivity.csv", sensitivity.to_csv(index=False).encode())
     return Results(spec, out, kpis, ledger, state, events, summary, cost, failed)
 
 
-def _write_sensitivity(spec: ExperimentSpec, out: Path, kpis: pd.DataFrame) -> None:
-    """Morris / Sobol indices of each headline KPI's paired difference, per swept variant."""
+def _sensitivity(spec: ExperimentSpec, kpis: pd.DataFrame) -> pd.DataFrame:
+    """Morris / Sobol indices of each headline KPI's paired difference, per swept variant
+    (points in the order the sweep declared its parameters: the order SALib sampled)."""
     from sim.experiment.sensitivity import analyze
 
     values = horizon_values(kpis)
@@ -157,9 +165,7 @@ def _write_sensitivity(spec: ExperimentSpec, out: Path, kpis: pd.DataFrame) -> N
             table.insert(0, "kpi", kpi)
             table.insert(0, "variant", variant)
             frames.append(table)
-    if frames:
-        result = pd.concat(frames, ignore_index=True)
-        atomic_write_bytes(out / "sensitivity.csv", result.to_csv(index=False).encode())
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def load_results(out: str | Path) -> Results:
@@ -169,4 +175,5 @@ def load_results(out: str | Path) -> Results:
     out = Path(out)
     manifest = json.loads((out / "manifest.json").read_text())
     spec = load_experiment(manifest["spec"])
-    return _finish(spec, out, ResultsStore(out, spec, resume_check=False), spec.cells())
+    store = ResultsStore(out, spec, resume_check=False, read_only=True)
+    return _finish(spec, out, store, spec.cells(), write=False)

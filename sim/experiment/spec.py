@@ -92,7 +92,7 @@ class ExperimentSpec:
     @property
     def hash(self) -> str:
         """Digest of everything that determines the results."""
-        blob = json.dumps(self.source, sort_keys=True, default=str).encode()
+        blob = json.dumps(self.source, default=str).encode()  # order matters (sweeps)
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def points(self) -> list[dict[str, Any]]:

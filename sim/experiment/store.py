@@ -39,7 +39,8 @@ __all__ = ["ResultsStore"]
 
 
 class ResultsStore:
-    def __init__(self, out: Path, spec: ExperimentSpec, resume_check: bool = True):
+    def __init__(self, out: Path, spec: ExperimentSpec, resume_check: bool = True,
+                 read_only: bool = False):
         self.out = Path(out)
         self.spec = spec
         self.code = code_hash()
@@ -58,7 +59,8 @@ class ResultsStore:
             self.status = old.get("cells", {})
         else:
             self.status = {}
-        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            self.cells_dir.mkdir(parents=True, exist_ok=True)
 
     def is_done(self, cell: Cell) -> bool:
         return self._path(cell, "kpis").exists()
