@@ -3,22 +3,25 @@
 Payees of chain c occupy the contiguous id range ``chain_start[c]:chain_start[c+1]``.
 Each payee has a traffic weight, the channels it accepts, an acquirer (who
 settles its receipts: the focal bank, WeChat Pay, Alipay or another bank),
-contract terms set by strategies (exclusive channel, fee waiver, lock-in) and
-a periodic acquirer review. Receipts settled by the focal bank stay there as
-corporate deposits for ``float_days`` on average.
+the terms strategies agreed with it (``terms``: offers, fee waivers, lock-ins,
+exclusivity; sim/agents/terms.py) and a periodic acquirer review. Strategies
+change a payee's acquirer only through :meth:`MerchantBook.move_to_bank`.
+Receipts settled by the focal bank stay there as corporate deposits for
+``float_days`` on average.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.customers import NEVER
+from sim.agents.terms import EXCLUSIVE, LOCK, OFFER, Terms
 from sim.scenarios.catalog import ACQ_BANK, ACQUIRERS, BANK_APP, CASH, CHAINS, CHANNELS
-from sim.scenarios.schema import Scenario
+from sim.scenarios.schema import Merchants, Scenario
 
-__all__ = ["MerchantBook", "calibrate_bank_constant"]
+__all__ = ["MerchantBook", "calibrate_bank_constant", "annuity"]
 
 EMA_DAYS = 30.0  # memory of a payee's receipts when it reviews its acquirer
+DAYS_PER_MONTH = 30.0
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,6 +47,15 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scaled[g] -= 1.0 - scaled[s]
         (small if scaled[g] < 1.0 else large).append(g)
     return prob, alias
+
+
+def annuity(months: np.ndarray, rate: float) -> np.ndarray:
+    """Present value of 1 yuan a month for ``months`` months (fractional allowed)
+    at the monthly discount ``rate``: (1 - (1 + r)^-n) / r, or n when r = 0."""
+    months = np.maximum(np.asarray(months, float), 0.0)
+    if rate == 0:
+        return months
+    return (1.0 - (1.0 + rate) ** -months) / rate
 
 
 def calibrate_bank_constant(share: np.ndarray, switching_cost: float) -> np.ndarray:
@@ -77,16 +89,9 @@ class MerchantBook:
         self.accepts_base = np.zeros((m, len(CHANNELS)), bool)
         self.acquirer = np.zeros(m, np.int8)
         self.previous_acquirer = np.zeros(m, np.int8)         # where a bank payee would return
-        self.exclusive_until = np.full(m, NEVER, np.int32)   # only the bank app until this day
-        self.locked_until = np.full(m, NEVER, np.int32)      # contract: stays on the bank until
-        self.waiver_until = np.full(m, NEVER, np.int32)      # acquiring fee waived until
-        self.waiver_rate = np.zeros(m)                        # share of the bank fee waived
-        self.waiver_owner = np.full(m, -1, np.int16)          # strategy that pays the waiver
-        self.fee_jump = np.zeros(m)                           # yuan/month of fees just reinstated
+        self.terms = Terms(m)                                 # strategies' terms (terms.py)
         self.bank_fee_rate = np.zeros(m)                      # the bank's fee for this payee
-        self.offer_waiver_rate = np.zeros(m)                  # waiver on offer if they switch
-        self.offer_waiver_until = np.full(m, NEVER, np.int32)  # the offered waiver's last day + 1
-        self.offer_subsidy = np.zeros(m)                      # one-off switching subsidy, yuan
+        self.standard_fee_rate = 0.0                          # the bank's fee without a contract
         self.next_review = np.zeros(m, np.int32)
         self.receipts_ema = np.zeros(m)                       # yuan per day
         self.bank_app_ema = np.zeros(m)                       # yuan per day paid by bank app
@@ -132,7 +137,8 @@ class MerchantBook:
                 book.acquirer[lo:hi] == ACQ_BANK,
                 rng.choice(len(ACQUIRERS), size=k, p=rivals), book.acquirer[lo:hi])
             shares.append(p.acquirer.bank)
-        book.bank_fee_rate[:] = scenario.bank.acquiring_fee_rate
+        book.standard_fee_rate = scenario.bank.acquiring_fee_rate
+        book.bank_fee_rate[:] = book.standard_fee_rate
         book.bank_constant = calibrate_bank_constant(np.array(shares),
                                                      scenario.merchants.switching_cost)
         return book
@@ -154,7 +160,7 @@ class MerchantBook:
         acc = self.accepts_base.copy()
         bank = self.on_bank()
         acc[bank, :CASH] = True
-        exclusive = day < self.exclusive_until
+        exclusive = self.terms.held(EXCLUSIVE, day)
         acc[exclusive] = False
         acc[exclusive, BANK_APP] = True
         return np.ascontiguousarray(acc.T)
@@ -170,9 +176,25 @@ class MerchantBook:
         idx = np.where(x - col < prob[col], col, alias[col])
         return self.chain_start[chain] + idx
 
-    def waived_share(self, day: int) -> np.ndarray:
-        """Share of the bank's fee waived for each payee today."""
-        return np.where(day < self.waiver_until, self.waiver_rate, 0.0)
+    def monthly_fee(self, ids: np.ndarray) -> np.ndarray:
+        """The bank's fee on each payee's receipts over a month (yuan, 30-day EMA)."""
+        return self.bank_fee_rate[ids] * self.receipts_ema[ids] * DAYS_PER_MONTH
+
+    # ------------------------------------------------------------- acquirer
+    def move_to_bank(self, ids: np.ndarray, fee_rate: float | None = None) -> None:
+        """The bank acquires ``ids`` (remembering where each came from), at
+        ``fee_rate`` if given (a contract's rate), else at its current rate."""
+        coming = ids[self.acquirer[ids] != ACQ_BANK]
+        self.previous_acquirer[coming] = self.acquirer[coming]
+        self.acquirer[ids] = ACQ_BANK
+        if fee_rate is not None:
+            self.bank_fee_rate[ids] = fee_rate
+
+    def move_back(self, ids: np.ndarray) -> None:
+        """Bank payees ``ids`` return to their previous acquirer; should they come
+        back, it is at the bank's standard fee."""
+        self.acquirer[ids] = self.previous_acquirer[ids]
+        self.bank_fee_rate[ids] = self.standard_fee_rate
 
     # ------------------------------------------------------------- daily
     def settle(self, day: int, receipts: np.ndarray, bank_app_receipts: np.ndarray) -> None:
@@ -200,48 +222,65 @@ class MerchantBook:
         return np.divide(self.bank_app_ema, self.receipts_ema,
                          out=np.zeros(self.n), where=self.receipts_ema > 0)
 
-    def review(self, day: int, switching_cost: float, beta_fee: float, beta_demand: float,
-               interval: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Payees due today review their acquirer; returns (joined, left) ids.
+    def review(self, day: int, params: Merchants, rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Terms whose day has come end; payees due today review their acquirer.
 
-        Off the bank: switch with p = sigmoid(alpha_c + beta_fee * S / 1000 +
-        beta_demand * (d - d_c) - c), S = yuan saved in the first month by a
-        waiver on offer plus any one-off subsidy, d = bank-app share of the
-        payee's receipts, d_c the chain's day-0 share. On the bank and free of
-        contract: leave with p = sigmoid(-alpha_c + beta_fee * J / 1000
-        - beta_demand * (d - d_c) - c), where J is the monthly fee a payee has
-        just had reinstated when its waiver ended (felt at its next review only).
+        Parameters
+        ----------
+        day : int
+            Today.
+        params : Merchants
+            ``switching_cost`` C, ``beta_fee`` (utility per 1,000 yuan),
+            ``beta_demand``, ``review_interval_days``, ``offer_discount_monthly`` r.
+        rng : Generator
+            Today's ``merchants.review`` stream (one uniform per payee due).
+
+        Returns
+        -------
+        joined, left : int arrays
+            Payees that moved to the bank and that left it.
+
+        Notes
+        -----
+        Off the bank, a payee switches with p = sigmoid(alpha_c + beta_fee S / 1000
+        + beta_demand (d - d_c) - C), where S = w F a(n, r) + s is what an open
+        offer is worth: w the waiver share, F the monthly fee (yuan), a(n, r) =
+        (1 - (1 + r)^-n) / r the annuity over the n months left of the offered
+        waiver, s the one-off subsidy (yuan); d is the bank-app share of its
+        receipts, d_c the chain's day-0 share. On the bank and not locked in, it
+        leaves with p = sigmoid(-alpha_c + beta_fee J / 1000 - beta_demand (d - d_c)
+        - C), J = F times the fee share reinstated since its last review (a waiver
+        that ended; felt once). A joiner's offer becomes its waiver and lock-in
+        (:meth:`Terms.accept`); a leaver is reported to the owner of its last terms.
         """
+        terms = self.terms
+        terms.expire(day)
         due = np.flatnonzero(self.next_review == day)
-        self.next_review[due] += interval
+        self.next_review[due] += params.review_interval_days
         if due.size == 0:
             return due, due
         c = self.chain[due]
-        demand = beta_demand * (self.bank_app_share()[due] - self.demand_ref[c])
+        demand = params.beta_demand * (self.bank_app_share()[due] - self.demand_ref[c])
         alpha = self.bank_constant[c]
         on = self.acquirer[due] == ACQ_BANK
-        monthly_fee = self.bank_fee_rate[due] * self.receipts_ema[due] * 30.0
-        saving = self.offer_waiver_rate[due] * monthly_fee + self.offer_subsidy[due]
-        u_join = alpha + beta_fee * saving / 1000.0 + demand - switching_cost
-        u_leave = -alpha + beta_fee * self.fee_jump[due] / 1000.0 - demand - switching_cost
-        self.fee_jump[due] = 0.0
+        fee = self.monthly_fee(due)
+        offered = terms.held(OFFER, day)[due]
+        months = (terms.until[OFFER, due] - day) / DAYS_PER_MONTH
+        waiver = terms.offer_rate[due] * fee * annuity(months, params.offer_discount_monthly)
+        worth = np.where(offered, waiver + terms.offer_subsidy[due], 0.0)
+        switch_cost = params.switching_cost
+        u_join = alpha + params.beta_fee * worth / 1000.0 + demand - switch_cost
+        jump = terms.reinstated[due] * fee
+        u_leave = -alpha + params.beta_fee * jump / 1000.0 - demand - switch_cost
+        terms.reinstated[due] = 0.0
         p = np.where(on, _sigmoid(u_leave), _sigmoid(u_join))
-        p[on & (day < self.locked_until[due])] = 0.0
+        p[on & terms.held(LOCK, day)[due]] = 0.0
         switch = rng.random(due.size) < p
         joined = due[switch & ~on]
         left = due[switch & on]
-        self.acquirer[left] = self.previous_acquirer[left]
-        self.previous_acquirer[joined] = self.acquirer[joined]
-        self.acquirer[joined] = ACQ_BANK
-        offered = joined[self.offer_waiver_rate[joined] > 0]
-        self.waiver_rate[offered] = self.offer_waiver_rate[offered]
-        self.waiver_until[offered] = self.offer_waiver_until[offered]
-        self.locked_until[offered] = self.offer_waiver_until[offered]
+        self.move_back(left)
+        terms.left(left, day)
+        self.move_to_bank(joined)
+        terms.accept(joined, day)
         return joined, left
-
-    def end_waivers(self, day: int) -> None:
-        """Waivers ending today: the payee now feels the reinstated monthly fee."""
-        ending = np.flatnonzero(self.waiver_until == day)
-        self.fee_jump[ending] = (self.waiver_rate[ending] * self.bank_fee_rate[ending]
-                                 * self.receipts_ema[ending] * 30.0)
-        self.waiver_rate[ending] = 0.0

@@ -2,13 +2,17 @@
 
 From ``start_day`` the bank approaches ``rollout_per_day`` of the chain's
 largest payees not on bank acquiring each day, until ``merchants`` have
-signed. Each signs with probability ``p_accept``; the bank installs a code
-(``device_cost_yuan``) that accepts the bank app, WeChat Pay, Alipay and
-UnionPay cards and settles to the bank at ``fee_rate``, under a contract of
-``contract_days``. Every signed stall costs ``running_cost_yuan_per_day``.
-Receipts settle to the bank: fee income and corporate deposits. When the
-budget runs out, rollout stops and the contracts lapse (the stalls may leave
-at their next review).
+signed. Each signs with probability ``p_accept`` (``signed``; the others
+``declined``); the bank installs a code (``device_cost_yuan``) that accepts
+the bank app, WeChat Pay, Alipay and UnionPay cards, moves the stall to the
+bank at ``fee_rate`` and signs a lock-in of ``contract_days`` (a term of the
+merchant book, sim/agents/terms.py). Every signed stall costs
+``running_cost_yuan_per_day``. Receipts settle to the bank: fee income and
+corporate deposits. A lock-in ends at its term (``ended``, detail
+``lock-in``); when the budget cannot pay a day's running costs or another
+device, rollout stops and every lock-in still running lapses (``ended``,
+detail ``budget``), as they do when the window closes (``window``): the stalls
+may then leave at their next review (``left``).
 """
 
 from __future__ import annotations
@@ -38,18 +42,21 @@ class AggregatedQR(Strategy):
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
+        self.owner_ = model.merchants.terms.register(self.event)
         self.signed_ = np.zeros(0, np.int64)
         self.approached_ = np.zeros(model.merchants.n, bool)
         self.stopped_ = False
 
     def before_payments(self, day: int) -> None:
+        if day == self.end_day:
+            self._stop(day, "window")
         if not self.active(day) or self.stopped_:
             return
         book = self.model_.merchants
         if self.signed_.size:
             running = self.signed_.size * self.running_cost_yuan_per_day
             if self.spend(day, "running", running) < running - 1e-9:
-                self._stop(day)
+                self._stop(day, "budget")
                 return
         if self.signed_.size >= self.merchants:
             return
@@ -58,19 +65,21 @@ class AggregatedQR(Strategy):
         self.approached_[visit] = True
         rng = self.stream(day)
         sign = visit[rng.random(visit.size) < self.p_accept]
+        if visit.size > sign.size:
+            self.event(day, "declined", visit.size - sign.size)
         sign = sign[: self.merchants - self.signed_.size]
         if self.remaining < self.device_cost_yuan:
-            self._stop(day)
+            self.note_exhausted(day)
+            self._stop(day, "budget")
             return
         sign = sign[: self.affordable(self.device_cost_yuan, sign.size)]
         self.spend(day, "devices", sign.size * self.device_cost_yuan)
-        book.previous_acquirer[sign] = book.acquirer[sign]
-        book.acquirer[sign] = ACQ_BANK
-        book.bank_fee_rate[sign] = self.fee_rate
-        book.locked_until[sign] = day + self.contract_days
+        book.move_to_bank(sign, self.fee_rate)
+        book.terms.sign(self.owner_, sign, day, day + self.contract_days)
         self.signed_ = np.concatenate([self.signed_, sign])
 
-    def _stop(self, day: int) -> None:
-        self.stopped_ = True
-        book = self.model_.merchants
-        book.locked_until[self.signed_] = np.minimum(book.locked_until[self.signed_], day)
+    def _stop(self, day: int, why: str) -> None:
+        """Rollout stops; every lock-in still running lapses."""
+        if not self.stopped_:
+            self.stopped_ = True
+            self.model_.merchants.terms.end(self.owner_, day, why)

@@ -2,21 +2,30 @@
 switch their payment entry (e.g. a WeChat official account's) to the bank.
 
 On ``start_day`` the chain's ``merchants`` largest payees not acquired by the
-bank get an offer: ``waiver_rate`` of the bank's fee waived until the
-strategy's window ends, plus a one-off ``switching_subsidy_yuan``. They weigh
-it at their next acquirer review (merchants.py: the first month's saving and
-the subsidy enter the switching utility). A merchant that switches is locked
-in until the waiver ends; when it ends it feels the reinstated fee at its next
-review and some switch back. Waived fees are booked daily as this strategy's
-cost (the model books the gross fee as income), subsidies when paid. When the
-budget runs out, the waivers end that day.
-"""
+bank are offered (a term of the merchant book, sim/agents/terms.py):
+``waiver_rate`` of the bank's fee waived until the strategy's window ends,
+plus a one-off ``switching_subsidy_yuan``. Each weighs the offer at its next
+acquirer review by what it is worth over the months of waiver left,
+discounted (merchants.py), so a longer waiver recruits more. A merchant that
+joins consumes its offer: it becomes a waiver and a lock-in until the window
+ends, and the subsidy is paid the next morning. When the waiver ends the
+merchant feels the reinstated fee at its next review and some switch back
+(``left``).
 
+The waived fee is booked daily as this strategy's cost: the waived share of
+the fee the bank books as income on the payee's receipts that day
+(:meth:`Bank.acquiring <sim.agents.bank.Bank.acquiring>`: no fee on cash);
+the wallet and card legs stay the bank's cost.
+When the window closes, or a day's waived fees or subsidies exceed what is
+left of the budget, every term it owns ends that day: waivers and lock-ins
+end (``ended``, detail ``window`` or ``budget``) and open offers are
+withdrawn for everyone (``withdrawn``).
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.customers import NEVER
+from sim.agents.terms import WAIVER
 from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import ACQ_BANK, CHAINS
 from sim.strategies.base import CHAIN, PROB, REQUIRED, Param, Strategy, register
@@ -41,43 +50,43 @@ class FeeWaiver(Strategy):
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
-        self.targets_ = np.zeros(0, np.int64)
+        self.owner_ = model.merchants.terms.register(self.event)
         self.subsidised_ = np.zeros(model.merchants.n, bool)
-        self.owner_id_ = model.strategies.index(self) if self in model.strategies else 0
+        self.ended_ = False
 
     def before_payments(self, day: int) -> None:
         book = self.model_.merchants
-        if day == self.start_day:
+        if day == self.start_day and not self.ended_:
             targets = self.largest_payees(CHAINS.index(self.chain), self.merchants,
                                           book.acquirer != ACQ_BANK)
-            book.offer_waiver_rate[targets] = self.waiver_rate
-            book.offer_waiver_until[targets] = self.end_day
-            book.offer_subsidy[targets] = self.switching_subsidy_yuan
-            book.waiver_owner[targets] = self.owner_id_
-            self.targets_ = targets
+            book.terms.offer(self.owner_, targets, day, self.waiver_rate, self.end_day,
+                             self.switching_subsidy_yuan)
+        self._pay_subsidies(day)
         if day == self.end_day:
-            self._withdraw_offers()
-        joined = self.targets_[(book.acquirer[self.targets_] == ACQ_BANK)
-                               & ~self.subsidised_[self.targets_]]
-        if joined.size and self.switching_subsidy_yuan > 0:
-            paid = self.spend(day, "switching_subsidy", joined.size * self.switching_subsidy_yuan)
-            joined = joined[: int(round(paid / self.switching_subsidy_yuan))]
+            self._end(day, "window")
+
+    def _pay_subsidies(self, day: int) -> None:
+        """Pay the merchants that joined since yesterday (their waiver started);
+        a subsidy the budget cannot pay in full ends every term (``budget``)."""
+        book = self.model_.merchants
+        joined = np.flatnonzero(book.terms.owned(WAIVER, self.owner_) & ~self.subsidised_)
         self.subsidised_[joined] = True
+        owed = joined.size * self.switching_subsidy_yuan
+        if owed > 0 and self.spend(day, "switching_subsidy", owed) < owed - 1e-9:
+            self._end(day, "budget")
 
     def after_payments(self, day: int, payments) -> None:
         book = self.model_.merchants
-        if self.targets_.size == 0:
+        waived = book.terms.waived_share(day, self.owner_)
+        if not waived.any():
             return
-        waived = book.waived_share(day) * (book.waiver_owner == self.owner_id_)
-        cost = float((payments.receipts * book.bank_fee_rate * waived)[book.on_bank()].sum())
+        cost = float((self.model_.bank.acquiring(payments).fee * waived).sum())
         if cost > 0 and self.spend(day, "fee_waived", cost) < cost - 1e-9:
-            active = self.targets_[book.waiver_until[self.targets_] > day + 1]
-            book.waiver_until[active] = day + 1
-            self._withdraw_offers()
+            self._end(day, "budget")
 
-    def _withdraw_offers(self) -> None:
-        book = self.model_.merchants
-        open_ = self.targets_[book.acquirer[self.targets_] != ACQ_BANK]
-        book.offer_waiver_rate[open_] = 0.0
-        book.offer_subsidy[open_] = 0.0
-        book.offer_waiver_until[open_] = NEVER
+    def _end(self, day: int, why: str) -> None:
+        """Every term this strategy owns ends: waivers and lock-ins, open offers."""
+        if not self.ended_:
+            self.ended_ = True
+            self.model_.merchants.terms.end(self.owner_, day, why)
+
