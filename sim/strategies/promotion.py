@@ -1,45 +1,63 @@
 """Promotions: spend-X-save-Y (满减), cashback, vouchers, top-up gifts, points,
 credit-card instalments and lotteries, paid for payments with the bank app.
 
-While active, a promotion (1) is advertised: targeted customers without the
-app install it with extra probability ``adoption_push_per_day``; (2) lowers
-the price of the bank app in its chains for eligible payers: the perceived
-fraction of the amount saved enters the channel logit (docs/MODEL.md); (3)
-pays out on eligible bank-app payments, up to ``per_user_cap_yuan`` per
-payer per ``period_days``, within the budget.
+While it runs (its window, until its budget is spent), a promotion
 
-Bonus hunters (the hidden abuser trait) in the targeted segments install the
-app at ``abuser_uptake_per_day`` during the promotion, claim their whole cap
-with fake transactions, and go dormant (no bank-app habit): they inflate
-acquisition and lower retention. Every claim passes the active risk controls
+1. pulls installs by what it is worth: a targeted customer without the app
+   installs with extra probability per day
+   ``promotion_response_per_yuan x V_i x g_i`` (scenario key
+   ``adoption.promotion_response_per_yuan``), V_i the yuan per 30 days they
+   expect from it where they really pay (``customer_value``, computed once at
+   attach), g_i their digital affinity. There is no advertising term: an
+   offer worth nothing pulls no one;
+2. lowers the price of the bank app in its chains for eligible payers: the
+   perceived fraction of the amount saved enters the channel logit;
+3. pays out on eligible bank-app payments, up to ``per_user_cap_yuan`` per
+   payer per ``period_days``, within the budget. A lottery is perceived as
+   probability x min(prize, cap left) x ``lottery_overweight`` / amount and pays
+   min(prize, cap left) on a win, so with no overweight the expected payout is
+   what payers perceive.
+
+The payout rules of each type are in :mod:`sim.strategies.promotion_value`.
+
+Bonus hunters (the hidden abuser trait) in the targeted segments farm a
+promotion only if what they can claim per period (``hunter_worth``) is at
+least ``hunter_min_claim_yuan``: then they install at
+``abuser_uptake_per_day``, claim once per period by the type's rule (the cap
+for cashback, points, spend_save, voucher; instalment with a credit card; the
+gift once; a lottery's wins over ``hunter_draws_per_period`` fake payments),
+and go dormant (no bank-app habit). Every claim passes the active risk controls
 (risk_control.py); a refused claimant is blocked for the rest of the
 promotion, so a wrongly refused genuine customer is lost to it.
 
-Perceived saving per type (fraction of amount a, on eligible events):
-spend_save and voucher: discount / a if a >= threshold; cashback: rate;
-topup_gift: discount / a on a payer's first bank-app payment; points:
-rate * points_value; instalment (credit-card holders, a >= threshold): rate;
-lottery: probability * prize * lottery_overweight / a. Cost per paid event:
-the same saving, except points (rate * redemption_rate * a) and lottery
-(prize with probability ``probability``).
+When a payout finds the budget exhausted the promotion ends (event ``ended``,
+detail ``budget``): its pull, its perceived saving and its payouts stop.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval, Options
 from sim.scenarios.catalog import BANK_APP
-from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, register
+from sim.strategies.campaign import Campaign
+from sim.strategies.promotion_value import (
+    PROMOTION_TYPES,
+    customer_value,
+    hunter_claims,
+    hunter_worth,
+    payout,
+    perceived_fraction,
+)
 
 __all__ = ["Promotion", "PROMOTION_TYPES"]
 
-PROMOTION_TYPES = ("spend_save", "cashback", "voucher", "topup_gift", "points", "instalment",
-                   "lottery")
-
 
 @register
-class Promotion(Strategy):
+class Promotion(Campaign):
     kind = "promotion"
     parameters = {
         "type": Param(str, Options(PROMOTION_TYPES), REQUIRED, "kind of promotion"),
@@ -58,75 +76,92 @@ class Promotion(Strategy):
         "redemption_rate": Param(float, PROB, 0.6, "share of points redeemed (the bank's cost)"),
         "lottery_overweight": Param(float, NON_NEGATIVE, 3.0,
                                     "how much payers overweight a small chance of a prize"),
-        "adoption_push_per_day": Param(float, PROB, 0.0005, "extra install probability per day "
-                                       "for targeted customers (advertising)"),
         "abuser_uptake_per_day": Param(float, PROB, 0.05, "install probability per day of "
-                                       "targeted bonus hunters"),
+                                       "targeted bonus hunters, if worth their while"),
+        "hunter_min_claim_yuan": Param(float, NON_NEGATIVE, 5.0, "least a bonus hunter must "
+                                       "expect to claim per period to farm it"),
+        "hunter_draws_per_period": Param(int, Interval(0, None), 30, "fake payments a bonus "
+                                         "hunter makes per period to play a lottery"),
     }
+
+    def validate(self) -> None:
+        if math.isinf(self.per_user_cap_yuan):
+            raise self.error("per_user_cap_yuan", self.per_user_cap_yuan,
+                             "a finite number of yuan >= 0 (bonus hunters claim the cap)")
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
-        n = model.customers.n
+        pop = model.customers
+        n = pop.n
         self.eligible_ = self.segment_mask()
         self.chain_ok_ = self.chain_mask()
-        self.claimed_ = np.zeros(n)
-        self.blocked_ = np.zeros(n, bool)
-        self.gifted_ = np.zeros(n, bool)
+        self.claimed_ = np.zeros(n)        # yuan paid to each customer this period
+        self.farmed_ = np.zeros(n, bool)   # bonus hunters who claimed this period
+        self.blocked_ = np.zeros(n, bool)  # refused by risk control: out of the promotion
+        self.gifted_ = np.zeros(n, bool)   # topup_gift received
         self.rng_ = self.stream()
-        self.n_paid_ = 0
+        self.value_ = customer_value(self, model)  # V_i, yuan per 30 days
+        self.hunter_worth_ = hunter_worth(self, pop)  # yuan per period
+        response = model.params.adoption.promotion_response_per_yuan
+        self.pull_ = np.where(
+            pop.abuser,
+            np.where(self.hunter_worth_ >= self.hunter_min_claim_yuan,
+                     self.abuser_uptake_per_day, 0.0),
+            response * self.value_ * pop.digital_affinity)
 
     # ------------------------------------------------------------------ hooks
     def adoption_push(self, day: int) -> np.ndarray | None:
-        if not self.active(day):
+        if not self.running(day):
             return None
-        pop = self.model_.customers
-        push = np.where(pop.abuser, self.abuser_uptake_per_day, self.adoption_push_per_day)
-        return np.where(self.eligible_ & ~self.blocked_, push, 0.0)
+        return np.where(self.eligible_ & ~self.blocked_, self.pull_, 0.0)
 
     def before_payments(self, day: int) -> None:
-        if self.active(day) and (day - self.start_day) % self.period_days == 0:
+        if not self.running(day):
+            return
+        if (day - self.start_day) % self.period_days == 0:
             self.claimed_[:] = 0.0
-        if self.active(day):
-            self._abuse(day)
+            self.farmed_[:] = False
+        self._abuse(day)
 
     def saving(self, day: int, payments) -> np.ndarray | None:
-        if not self.active(day):
+        if not self.running(day):
             return None
         ok = self._eligible_events(payments)
         if not ok.any():
             return None
         out = np.zeros(payments.size, np.float32)
-        out[ok] = self._perceived(payments, ok)
+        room = self.per_user_cap_yuan - self.claimed_[payments.payer[ok]]
+        out[ok] = perceived_fraction(self, payments.amount[ok], room)
         return out
 
     def after_payments(self, day: int, payments) -> None:
-        if not self.active(day):
+        if not self.running(day):
             return
         ok = self._eligible_events(payments) & (payments.channel == BANK_APP)
         self._eligible_cache = None
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             return
-        payout = self._cost(payments, idx)
         payer = payments.payer[idx]
+        amount = payout(self, payments.amount[idx], self.per_user_cap_yuan - self.claimed_[payer],
+                        self.rng_)
         if self.type == "topup_gift":
             first = np.zeros(idx.size, bool)
-            _, where = np.unique(payer, return_index=True)
-            first[where] = True
-            payout = np.where(first, payout, 0.0)
-        payout = self._apply_cap(payer, payout)
-        claim = payout > 0
-        idx, payer, payout = idx[claim], payer[claim], payout[claim]
-        approved = self.model_.screen_claims(day, np.zeros(idx.size, bool))
+            first[np.unique(payer, return_index=True)[1]] = True
+            amount = np.where(first, amount, 0.0)
+        amount = self._apply_cap(payer, amount)
+        claim = amount > 0
+        payer, amount = payer[claim], amount[claim]
+        approved = self.model_.screen_claims(day, np.zeros(payer.size, bool))
         self.blocked_[payer[~approved]] = True
-        payer, payout = payer[approved], payout[approved]
-        paid = self.afford(payout)
-        payer, payout = payer[paid], payout[paid]
-        self.spend(day, "payout", float(payout.sum()))
-        np.add.at(self.claimed_, payer, payout)
+        payer, amount = payer[approved], amount[approved]
+        paid = self.afford(amount, day)
+        payer, amount = payer[paid], amount[paid]
+        self.spend(day, "payout", float(amount.sum()))
+        np.add.at(self.claimed_, payer, amount)
         if self.type == "topup_gift":
             self.gifted_[payer] = True
-        self.n_paid_ += int(payer.size)
+        self.end_if_spent(day)
 
     # ---------------------------------------------------------------- helpers
     def _eligible_events(self, payments) -> np.ndarray:
@@ -151,56 +186,37 @@ class Promotion(Strategy):
             ok &= payments.amount >= self.threshold_yuan
         return ok
 
-    def _perceived(self, payments, ok: np.ndarray) -> np.ndarray:
-        """Fraction of each eligible amount the payer expects to save."""
-        a = payments.amount[ok]
-        t = self.type
-        if t in ("spend_save", "voucher"):
-            return np.where(a >= self.threshold_yuan, self.discount_yuan / a, 0.0)
-        if t == "cashback" or t == "instalment":
-            return np.full(a.size, self.rate)
-        if t == "topup_gift":
-            return self.discount_yuan / a
-        if t == "points":
-            return np.full(a.size, self.rate * self.points_value)
-        return self.probability * self.prize_yuan * self.lottery_overweight / a  # lottery
-
-    def _cost(self, payments, idx: np.ndarray) -> np.ndarray:
-        """Yuan the bank pays on each paid event."""
-        a = payments.amount[idx]
-        t = self.type
-        if t in ("spend_save", "voucher"):
-            return np.where(a >= self.threshold_yuan, np.minimum(self.discount_yuan, a), 0.0)
-        if t == "cashback" or t == "instalment":
-            return self.rate * a
-        if t == "topup_gift":
-            return np.full(a.size, self.discount_yuan)
-        if t == "points":
-            return self.rate * self.redemption_rate * a
-        wins = self.rng_.random(a.size) < self.probability  # lottery
-        return np.where(wins, self.prize_yuan, 0.0)
-
-    def _apply_cap(self, payer: np.ndarray, payout: np.ndarray) -> np.ndarray:
+    def _apply_cap(self, payer: np.ndarray, amount: np.ndarray) -> np.ndarray:
         """Scale each payer's payouts today so their period total stays within the cap."""
         room = np.maximum(self.per_user_cap_yuan - self.claimed_[payer], 0.0)
         uniq, inv = np.unique(payer, return_inverse=True)
-        total = np.bincount(inv, weights=payout, minlength=uniq.size)[inv]
+        total = np.bincount(inv, weights=amount, minlength=uniq.size)[inv]
         scale = np.divide(room, total, out=np.ones(payer.size), where=total > room)
-        return payout * np.minimum(scale, 1.0)
+        return amount * np.minimum(scale, 1.0)
 
     def _abuse(self, day: int) -> None:
-        """Bonus hunters with the app claim their whole remaining cap, then go dormant."""
+        """Bonus hunters with the app, for whom the promotion is worth their while,
+        claim once per period by the type's rule, then go dormant."""
         pop = self.model_.customers
         hunters = np.flatnonzero(pop.abuser & pop.has_app & self.eligible_ & ~self.blocked_
-                                 & (self.claimed_ < self.per_user_cap_yuan))
+                                 & ~self.farmed_
+                                 & (self.hunter_worth_ >= self.hunter_min_claim_yuan))
+        if self.type == "topup_gift":
+            hunters = hunters[~self.gifted_[hunters]]
         if hunters.size == 0:
             return
-        claim = self.per_user_cap_yuan - self.claimed_[hunters]
+        self.farmed_[hunters] = True
+        pop.abandon_app(hunters)
+        claim = hunter_claims(self, pop, hunters, self.per_user_cap_yuan - self.claimed_[hunters],
+                              self.rng_)
+        hunters, claim = hunters[claim > 0], claim[claim > 0]
         approved = self.model_.screen_claims(day, np.ones(hunters.size, bool))
         self.blocked_[hunters[~approved]] = True
         hunters, claim = hunters[approved], claim[approved]
-        paid = self.afford(claim)
+        paid = self.afford(claim, day)
         hunters, claim = hunters[paid], claim[paid]
         self.spend(day, "abuse", float(claim.sum()), kind="abuse")
         self.claimed_[hunters] += claim
-        pop.abandon_app(hunters)
+        if self.type == "topup_gift":
+            self.gifted_[hunters] = True
+        self.end_if_spent(day)

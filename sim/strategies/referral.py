@@ -4,13 +4,16 @@ While active, each monthly-active app user in the targeted segments who has
 not reached ``cap_per_referrer`` successful referrals invites one contact a
 day with probability ``invite_rate_per_day`` (a uniformly chosen social
 contact; anyone, in a fully mixed population). An invitee without the app
-accepts with probability ``accept_prob``, opens an account if needed and
-installs the app; then the referrer earns ``reward_referrer_yuan`` and the
-invitee ``reward_referee_yuan``, while the budget lasts. Bonus hunters accept
-every invitation, take the referee reward (an abuse loss) and abandon the app.
-Each reward claim passes the active risk controls: a refused one is not paid
-(the new user keeps the app). Invitations spread hop by hop, since new users
-invite in turn.
+accepts with probability ``accept_prob`` (bonus hunters always); the
+referee's claim then passes the active risk controls BEFORE the install: a
+refused invitee came for the incentive, so they neither install nor open an
+account, neither party is rewarded, and they are not rewarded later either
+(a genuine one counts in ``claims_refused_genuine``). An approved invitee
+opens an account if needed and installs the app; the referrer earns
+``reward_referrer_yuan`` and the invitee ``reward_referee_yuan``, while the
+budget lasts (the campaign ends when a reward finds it spent). Bonus hunters
+take the referee reward (an abuse loss) and abandon the app. Invitations
+spread hop by hop, since new users invite in turn.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.strategies.base import PROB, Param, Strategy, register
+from sim.strategies.base import PROB, Param, register
+from sim.strategies.campaign import Campaign
 
 __all__ = ["Referral"]
 
 
 @register
-class Referral(Strategy):
+class Referral(Campaign):
     kind = "referral"
     parameters = {
         "reward_referrer_yuan": Param(float, NON_NEGATIVE, 20.0, "paid per successful invite"),
@@ -40,9 +44,10 @@ class Referral(Strategy):
         super().attach(model, label)
         self.eligible_ = self.segment_mask()
         self.referrals_ = np.zeros(model.customers.n, np.int32)
+        self.refused_ = np.zeros(model.customers.n, bool)  # invitees refused by risk control
 
     def before_payments(self, day: int) -> None:
-        if not self.active(day):
+        if not self.running(day):
             return
         model = self.model_
         pop = model.customers
@@ -54,7 +59,7 @@ class Referral(Strategy):
             return
         invitees = self._contact_of(inviters, rng)
         ok = (invitees >= 0)
-        ok[ok] &= ~pop.has_app[invitees[ok]]
+        ok[ok] &= ~pop.has_app[invitees[ok]] & ~self.refused_[invitees[ok]]
         inviters, invitees = inviters[ok], invitees[ok]
         abuser = pop.abuser[invitees]
         accept = abuser | (rng.random(invitees.size) < self.accept_prob)
@@ -63,18 +68,20 @@ class Referral(Strategy):
         inviters, invitees, abuser = inviters[first], invitees[first], abuser[first]
         reward = self.reward_referrer_yuan + self.reward_referee_yuan
         if reward > 0:
-            paid = self.afford(np.full(invitees.size, reward))
+            approved = model.screen_claims(day, abuser)  # the referee's claim, before install
+            self.refused_[invitees[~approved]] = True
+            inviters, invitees, abuser = inviters[approved], invitees[approved], abuser[approved]
+            paid = self.afford(np.full(invitees.size, reward), day)
             inviters, invitees, abuser = inviters[paid], invitees[paid], abuser[paid]
         pop.open_accounts(invitees, day, model.params.bank.p_debit_card, rng)
         pop.install_apps(invitees, day)
         pop.abandon_app(invitees[abuser])
-        approved = model.screen_claims(day, abuser) if reward > 0 else np.ones(abuser.size, bool)
-        inviters, abuser = inviters[approved], abuser[approved]
         np.add.at(self.referrals_, inviters, 1)
         n_abuse = int(abuser.sum())
         self.spend(day, "reward", inviters.size * self.reward_referrer_yuan
                    + (inviters.size - n_abuse) * self.reward_referee_yuan)
         self.spend(day, "abuse", n_abuse * self.reward_referee_yuan, kind="abuse")
+        self.end_if_spent(day)
 
     def _contact_of(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One uniformly chosen social contact per id (-1 for someone with none)."""

@@ -3,9 +3,12 @@
 While active, every promotion or referral claim is screened at
 ``cost_per_claim_yuan``. A bonus hunter's claim is stopped with probability
 ``strength``; a genuine customer's claim is wrongly refused with probability
-``strength * false_positive_rate``. Stronger screening saves abuse losses and
-loses genuine customers: the trade-off the article asks banks to manage.
-When the budget cannot pay for screening, claims pass unscreened.
+``strength * false_positive_rate``. A refused promotion claimant is blocked
+for the rest of the promotion; a refused referee (screened before the
+install) does not install the app nor open an account, and neither party is
+rewarded. Stronger screening saves abuse losses and loses genuine customers:
+the trade-off the article asks banks to manage. When the budget cannot pay
+for screening, claims pass unscreened.
 """
 
 from __future__ import annotations

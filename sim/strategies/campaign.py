@@ -1,0 +1,38 @@
+"""Campaigns: levers that run from ``start_day`` until their window closes or
+their budget runs out, whichever comes first (promotions, referral rewards).
+
+The window's ``started`` and ``window_closed`` events are recorded for every
+lever (:meth:`Strategy.mark_window <sim.strategies.base.Strategy.mark_window>`).
+A campaign also records ``ended`` (detail ``"budget"``, count: the customers
+it addressed) on the day a payout finds its budget exhausted, besides the
+``budget_exhausted`` the budget itself records. Once ended it does nothing
+more: no pull on installs, no perceived saving, no payout, no invitation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.strategies.base import Strategy
+
+__all__ = ["Campaign"]
+
+
+class Campaign(Strategy):
+    """Base of the levers whose whole effect stops when their budget is spent.
+    Subclasses set ``eligible_`` (the customers addressed) at attach."""
+
+    def attach(self, model, label: str) -> None:
+        super().attach(model, label)
+        self.ended_: int | None = None  # the day the budget ended it, if it did
+
+    def running(self, day: int) -> bool:
+        """Inside its window and not ended by its budget."""
+        return self.active(day) and self.ended_ is None
+
+    def end_if_spent(self, day: int) -> None:
+        """End the campaign (event ``ended``, detail ``"budget"``) once its budget
+        has run out."""
+        if self.exhausted_ and self.ended_ is None:
+            self.ended_ = day
+            self.event(day, "ended", int(np.count_nonzero(self.eligible_)), "budget")
