@@ -61,10 +61,13 @@ class VectorizedEngine:
                                  self.params.channels.habit_learning_rate, pay.in_order)
 
     def age(self, day: int, streams) -> None:
-        """Dormant apps are uninstalled; monthly-active users are cross-sold credit cards."""
+        """Dormant apps are uninstalled, dormant new accounts closed; monthly-active users
+        are cross-sold credit cards."""
         a, b = self.params.adoption, self.params.bank
         self.pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
                                    streams.daily("customers.dormancy", day))
+        self.pop.close_dormant_accounts(day, a.dormant_after_days, b.account_close_rate_per_day,
+                                        streams.daily("customers.closure", day))
         self.pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
                                    streams.daily("customers.cross_sell", day))
 

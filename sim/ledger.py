@@ -1,10 +1,12 @@
 """The bank's money: every yuan of income and cost booked once, by cause.
 
 Amounts are yuan, income positive and cost negative. Each cause has a kind:
-``income`` (acquiring fees, net interest, card income), ``strategy`` (what
-strategies spend: payouts, waived fees, development, devices) or ``abuse``
-(strategy money that went to bonus hunters). A day's net contribution is the
-sum of that day's entries, so the KPI table and the ledger reconcile exactly.
+``income`` (acquiring fees, net interest, card income), ``operating`` (the
+costs of running the business: the wallet and card legs of acquired receipts,
+servicing accounts), ``strategy`` (what strategies spend: payouts, waived
+fees, development, devices) or ``abuse`` (strategy money that went to bonus
+hunters). A day's net contribution is the sum of that day's entries, so the
+KPI table and the ledger reconcile exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sim.config import ConfigError, Options
 
 __all__ = ["Ledger", "KINDS"]
 
-KINDS = ("income", "strategy", "abuse")
+KINDS = ("income", "operating", "strategy", "abuse")
 
 
 class Ledger:

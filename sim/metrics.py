@@ -38,13 +38,19 @@ KPIS: tuple[KPI, ...] = (
     KPI("debit_cards", "customers", "Debit cards", "stock"),
     KPI("credit_cards", "customers", "Credit cards", "stock"),
     KPI("retail_deposits", "yuan", "Retail deposits", "stock"),
+    KPI("retail_deposits_new_accounts", "yuan", "Retail deposits in accounts opened since day 0",
+        "stock"),
     KPI("corporate_deposits", "yuan", "Corporate deposits", "stock"),
     KPI("merchants_on_bank", "merchants", "Payees acquired by the bank", "stock"),
     KPI("acquired_users", "customers", "App users acquired since day 0", "stock"),
     KPI("acquired_90d_ago", "customers", "Acquired at least 90 days ago", "stock"),
     KPI("retained_90d", "customers", "Acquired 90+ days ago and monthly-active", "stock"),
     KPI("new_accounts", "customers", "New accounts", "flow"),
-    KPI("new_app_users", "customers", "New app installs", "flow"),
+    KPI("new_app_users", "customers", "New app installs (every path)", "flow"),
+    KPI("uninstalls", "customers", "App uninstalls (dormant apps, closed accounts)", "flow",
+        better="lower"),
+    KPI("closed_accounts", "customers", "Accounts closed (dormant new accounts)", "flow",
+        better="lower"),
     KPI("payments", "payments", "Payments", "flow"),
     KPI("fallback_payments", "payments", "Payments at a branch counter (no channel)", "flow",
         better="lower"),
@@ -53,10 +59,13 @@ KPIS: tuple[KPI, ...] = (
     KPI("volume_alipay", "yuan", "Volume paid by Alipay", "flow"),
     KPI("volume_card", "yuan", "Volume paid by card", "flow"),
     KPI("volume_cash", "yuan", "Volume paid in cash", "flow"),
-    KPI("volume_bank_acquired", "yuan", "Volume settled by the bank", "flow"),
-    KPI("fee_income", "yuan", "Acquiring fee income", "flow"),
+    KPI("volume_bank_acquired", "yuan", "Non-cash receipts of payees the bank acquires", "flow"),
+    KPI("fee_income", "yuan", "Acquiring fee income (gross)", "flow"),
+    KPI("acquiring_cost", "yuan", "Wallet and card legs of acquired receipts", "flow",
+        better="lower"),
     KPI("net_interest_income", "yuan", "Net interest income", "flow"),
     KPI("card_income", "yuan", "Credit-card income", "flow"),
+    KPI("account_cost", "yuan", "Cost of servicing accounts", "flow", better="lower"),
     KPI("strategy_spend", "yuan", "Strategy spend", "flow", better="lower"),
     KPI("abuse_loss", "yuan", "Loss to promotion abuse", "flow", better="lower"),
     KPI("claims_refused_genuine", "claims", "Genuine claims refused by risk control", "flow",
@@ -92,6 +101,10 @@ class MetricsCollector:
             raise KeyError(f"KPIs not computed on day {day}: {sorted(missing)}")
         self._values[day] = [values[name] for name in KPI_NAMES]
         self.days = max(self.days, day + 1)
+
+    def latest(self, name: str) -> float:
+        """KPI ``name`` on the last recorded day (NaN before the first)."""
+        return float(self._values[self.days - 1, self._col[name]]) if self.days else float("nan")
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self._values[: self.days].copy(), columns=list(KPI_NAMES))

@@ -87,24 +87,30 @@ class Payments:
     stuck: np.ndarray | None = None     # no channel available to the payer (set by the choice)
     fallback: np.ndarray | None = None  # paid at a branch counter instead
     # Totals once channels are final (set by ``tally``), yuan:
-    chain_volume: np.ndarray | None = None  # chain x channel
-    receipts: np.ndarray | None = None      # per payee
-    app_receipts: np.ndarray | None = None  # per payee, paid with the bank app
+    chain_volume: np.ndarray | None = None      # chain x channel
+    channel_receipts: np.ndarray | None = None  # payee x channel
+    receipts: np.ndarray | None = None          # per payee, every channel
+    app_receipts: np.ndarray | None = None      # per payee, paid with the bank app
+    chain_count: np.ndarray | None = None       # payments (not yuan), chain x channel
 
     @property
     def size(self) -> int:
         return int(self.payer.size)
 
     def tally(self, n_payees: int) -> None:
-        """Sum the day's yuan by chain x channel and by payee (channels must be final).
+        """Sum the day's yuan by chain x channel and by payee x channel, and count the
+        payments by chain x channel (channels must be final); a payee's receipts and
+        its bank-app receipts follow from its row.
 
         Each fixed part of the events is summed on its own (in parallel), then the
         parts are added in order: the same bytes on one thread or two."""
         parts_sums = map_parts(lambda a, b: tally(
             self.chain[a:b], self.channel[a:b], self.payee[a:b], self.amount[a:b], len(CHAINS),
-            len(CHANNELS), n_payees, BANK_APP), self.size)
-        self.chain_volume, self.receipts, self.app_receipts = (
+            n_payees), self.size)
+        self.chain_volume, self.channel_receipts, self.chain_count = (
             sum(arrays[1:], arrays[0]) for arrays in zip(*parts_sums, strict=True))
+        self.receipts = self.channel_receipts.sum(axis=1)
+        self.app_receipts = self.channel_receipts[:, BANK_APP].copy()
 
 
 @dataclass
@@ -204,7 +210,8 @@ class PaymentDraw:
 
         per_part = map_parts(count, n, rng)  # customers in fixed parts, each its own stream
         starts = np.cumsum([0, *per_part]).tolist()
-        events_of = {a: slice(starts[k], starts[k + 1]) for k, (a, _) in enumerate(parts(n))}
+        # keyed by the whole part: with fewer customers than parts, two parts start at 0
+        events_of = {ab: slice(starts[k], starts[k + 1]) for k, ab in enumerate(parts(n))}
         n_poisson = starts[-1]
         n_due = sum(int(d.size) for d in bills_due)
         size = n_poisson + n_due
@@ -214,7 +221,7 @@ class PaymentDraw:
         r_everyday = everyday.astype(np.float32)
 
         def fill(stream: np.random.Generator, a: int, b: int) -> None:
-            events = events_of[a]
+            events = events_of[a, b]
             payers_of(counts[a:b], a, pay.payer[events])
             n_events = events.stop - events.start
             fill_events(pay.payer[events], self.lam, self.ptr, self.member_cum,

@@ -255,14 +255,16 @@ def test_tally_sums_yuan_by_chain_channel_and_payee():
     channel = rng.integers(0, len(CHANNELS), e).astype(np.int8)
     payee = rng.integers(0, m, e)
     amount = rng.lognormal(3, 1, e)
-    volume, receipts, app = K.tally(chain, channel, payee, amount, len(CHAINS), len(CHANNELS),
-                                    m, BANK_APP)
+    volume, receipts, count = K.tally(chain, channel, payee, amount, len(CHAINS), m)
     expected = np.zeros((len(CHAINS), len(CHANNELS)))
     np.add.at(expected, (chain, channel), amount)
     np.testing.assert_allclose(volume, expected)
-    np.testing.assert_allclose(receipts, np.bincount(payee, amount, m))
-    by_app = channel == BANK_APP
-    np.testing.assert_allclose(app, np.bincount(payee[by_app], amount[by_app], m))
+    expected_count = np.zeros((len(CHAINS), len(CHANNELS)), np.int64)
+    np.add.at(expected_count, (chain, channel), 1)
+    np.testing.assert_array_equal(count, expected_count)
+    for k in range(len(CHANNELS)):
+        on_k = channel == k
+        np.testing.assert_allclose(receipts[:, k], np.bincount(payee[on_k], amount[on_k], m))
 
 
 def test_alias_table_reproduces_the_weights():

@@ -1,20 +1,55 @@
-"""The focal bank: the one strategic actor whose money the ledger tracks."""
+"""The focal bank: the one strategic actor whose money the ledger tracks.
+
+Each day the bank settles what its payees received (acquiring fees net of the
+wallet and card legs; the payees' balances, which are its corporate deposits)
+and books its balance sheet (net interest, card income, the cost of servicing
+its accounts). docs/MODEL.md, "Settlement and fees" and "Interest, cards and
+accounts", gives the equations.
+"""
 
 from __future__ import annotations
 
-import mesa
+from dataclasses import dataclass
 
+import mesa
+import numpy as np
+
+from sim.scenarios.catalog import ALIPAY, CARD, CASH, CHANNELS, WECHAT
 from sim.scenarios.schema import Bank as BankParams
 
-__all__ = ["Bank"]
+__all__ = ["Acquiring", "Bank"]
+
+
+@dataclass(frozen=True)
+class Acquiring:
+    """One day's acquiring economics per payee, yuan (0 for payees the bank does not
+    acquire).
+
+    Attributes
+    ----------
+    fee : array (M,)
+        The bank's fee: its rate for the payee times the payee's non-cash receipts.
+    leg_cost : array (M,)
+        What the bank pays on those receipts: the platform's cut of wallet
+        receipts, issuer and network fees of card receipts (none on its own app).
+    """
+
+    fee: np.ndarray
+    leg_cost: np.ndarray
+
+    @property
+    def margin(self) -> np.ndarray:
+        """Net acquiring margin per payee, yuan: fee - leg cost (may be negative)."""
+        return self.fee - self.leg_cost
 
 
 class Bank(mesa.Agent):
     """The focal bank (a ``mesa.Agent``).
 
-    Books the day's income from its balance sheet and card book into the
-    model's ledger: net interest on deposits at an annual margin spread over
-    365 days, and the margin of its credit cards.
+    Books into the model's ledger: acquiring fees and their leg costs (kind
+    ``income`` and ``operating``), net interest on deposits at an annual margin
+    spread over 365 days, the margin of its credit cards, and the servicing
+    cost of its accounts (``operating``).
     """
 
     def __init__(self, model: mesa.Model, params: BankParams):
@@ -24,16 +59,64 @@ class Bank(mesa.Agent):
         for cause in ("acquiring_fee", "net_interest_retail", "net_interest_corporate",
                       "card_income"):
             ledger.register(cause, "income")
+        for cause in ("acquiring_leg_cost", "account_servicing"):
+            ledger.register(cause, "operating")
+        # Per channel: which receipts earn the fee, and the leg cost rate paid on them.
+        self._fee_on = np.array([k != CASH for k in range(len(CHANNELS))], float)
+        self._leg_rate = np.zeros(len(CHANNELS))
+        self._leg_rate[[WECHAT, ALIPAY]] = params.wallet_leg_cost_rate
+        self._leg_rate[CARD] = params.card_leg_cost_rate
+
+    def acquiring(self, pay) -> Acquiring:
+        """Today's acquiring fee and leg cost of each payee (``pay`` tallied).
+
+        For a payee j the bank acquires, with receipts R_jk on channel k today:
+        fee_j = f_j * sum over k != cash of R_jk + l_c R_j,card (f_j its fee
+        rate, usually ``acquiring_fee_rate``), and leg_j = l_w (R_j,wechat +
+        R_j,alipay) + l_c R_j,card (``wallet_leg_cost_rate``,
+        ``card_leg_cost_rate``). On cards the issuer's and the network's fees
+        are passed through to the merchant on top of the bank's own rate (the
+        2016 card-fee reform priced the acquirer's service fee on top of the
+        capped interchange), so they are in both ``fee`` and ``leg_cost``; on
+        wallets the bank's rate is all the merchant pays and the platform's cut
+        comes out of it. A strategy that waives a share of the fee forgoes that
+        share of ``fee``; the leg cost stays the bank's.
+        """
+        book = self.model.merchants
+        on = book.on_bank()
+        receipts = pay.channel_receipts
+        card_pass_through = self.params.card_leg_cost_rate * receipts[:, CARD]
+        fee = np.where(on, book.bank_fee_rate * (receipts @ self._fee_on) + card_pass_through,
+                       0.0)
+        leg = np.where(on, receipts @ self._leg_rate, 0.0)
+        return Acquiring(fee, leg)
+
+    def settle(self, day: int, pay) -> Acquiring:
+        """Settle the day's receipts: book the fees and leg costs, and credit the
+        payees' balances (corporate deposits, :meth:`MerchantBook.settle`)."""
+        acq = self.acquiring(pay)
+        ledger = self.model.ledger_book
+        ledger.book(day, "acquiring_fee", float(acq.fee.sum()))
+        ledger.book(day, "acquiring_leg_cost", -float(acq.leg_cost.sum()))
+        self.model.merchants.settle(day, pay.receipts, pay.app_receipts)
+        return acq
 
     def book_balance_sheet(self, day: int, retail: float, corporate: float,
-                           credit_cards: int) -> tuple[float, float]:
-        """Book one day of net interest and card income; returns (interest, cards)."""
+                           credit_cards: int, accounts: int) -> dict[str, float]:
+        """Book one day of net interest, card income and account servicing (yuan).
+
+        Returns the day's ``net_interest_income``, ``card_income`` and
+        ``account_cost`` (a positive number: the cost booked negative).
+        """
         p = self.params
         ledger = self.model.ledger_book
         retail_nii = retail * p.nim_retail_annual / 365.0
         corporate_nii = corporate * p.nim_corporate_annual / 365.0
         cards = credit_cards * p.card_income_per_day_yuan
+        servicing = accounts * p.account_cost_yuan_per_year / 365.0
         ledger.book(day, "net_interest_retail", retail_nii)
         ledger.book(day, "net_interest_corporate", corporate_nii)
         ledger.book(day, "card_income", cards)
-        return retail_nii + corporate_nii, cards
+        ledger.book(day, "account_servicing", -servicing)
+        return {"net_interest_income": retail_nii + corporate_nii, "card_income": cards,
+                "account_cost": servicing}

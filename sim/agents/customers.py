@@ -23,6 +23,7 @@ from sim.kernels import (
     census,
     count_channels,
     cross_sell,
+    dormant_closures,
     dormant_uninstalls,
     learn_habits,
     relax_wallet_share,
@@ -35,6 +36,9 @@ from sim.scenarios.schema import Scenario
 __all__ = ["CustomerPopulation", "ChainMembers", "NEVER"]
 
 NEVER = -(10**6)
+
+# What the population counts as it happens, whichever path caused it (KPIs of the same names).
+DAILY_COUNTS = ("new_app_users", "uninstalls", "new_accounts", "closed_accounts")
 
 
 @dataclass
@@ -81,6 +85,7 @@ class CustomerPopulation:
         self.app_count = 0                              # customers with the app installed
         self.members: list[ChainMembers] = []
         self._habit_counts: np.ndarray | None = None    # scratch of record_payments
+        self.today = dict.fromkeys(DAILY_COUNTS, 0)     # what changed today (take_counts)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -202,11 +207,18 @@ class CustomerPopulation:
 
     def _apps_changed(self, ids: np.ndarray, sign: int) -> None:
         self.app_count += sign * int(ids.size)
+        self.today["new_app_users" if sign > 0 else "uninstalls"] += int(ids.size)
         if self.adjacency is not None and ids.size:
             rows = self.adjacency[ids]
             np.add.at(self.app_contacts, rows.indices, np.float32(sign))
 
     # ------------------------------------------------------------ daily verbs
+    def take_counts(self) -> dict[str, int]:
+        """Installs, uninstalls, account openings and closures since the last call
+        (by every path: adoption, need, referral, dormancy), then zero them."""
+        counts, self.today = self.today, dict.fromkeys(DAILY_COUNTS, 0)
+        return counts
+
     def app_active(self, day: int, window_days: int) -> np.ndarray:
         """Installed apps used within the last ``window_days`` days, as of end of ``day``."""
         return self.has_app & (day - self.last_app_use < window_days)
@@ -221,10 +233,12 @@ class CustomerPopulation:
         self.has_account[ids] = True
         self.account_day[ids] = day
         self.has_debit[ids] |= rng.random(ids.size) < p_debit
+        self.today["new_accounts"] += int(ids.size)
         return int(ids.size)
 
     def install_apps(self, ids: np.ndarray, day: int) -> np.ndarray:
-        """Install the app for ``ids`` (who must hold accounts); returns the new installs."""
+        """Install the app for ``ids`` (who must hold accounts); returns the new installs,
+        counted in the day's ``new_app_users``."""
         ids = ids[~self.has_app[ids]]
         self.has_app[ids] = True
         self.install_day[ids] = day
@@ -280,11 +294,39 @@ class CustomerPopulation:
             lambda stream, a, b: dormant_uninstalls(
                 self.has_app[a:b], self.last_app_use[a:b], day, dormant_after_days,
                 stream.random(b - a, np.float32), np.float32(rate), a), self.n, rng))
-        self.has_app[gone] = False
-        self.abandoned[gone] = False
-        self.habit[gone, BANK_APP] = 0.0
-        self._apps_changed(gone, -1)
+        self.remove_apps(gone)
         return int(gone.size)
+
+    def remove_apps(self, ids: np.ndarray) -> None:
+        """Uninstall the app of ``ids`` (who have it): no habit of it left; counted in
+        the day's ``uninstalls``."""
+        self.has_app[ids] = False
+        self.abandoned[ids] = False
+        self.habit[ids, BANK_APP] = 0.0
+        self._apps_changed(ids, -1)
+
+    def close_dormant_accounts(self, day: int, dormant_after_days: int, rate: float,
+                               rng: np.random.Generator) -> int:
+        """Accounts opened during the run whose holder has not used the app for
+        ``dormant_after_days`` close at ``rate`` per day (:meth:`close_accounts`).
+        Accounts held at day 0 never close this way. Returns how many closed."""
+        gone = np.concatenate(map_parts(
+            lambda stream, a, b: dormant_closures(
+                self.has_account[a:b], self.account_day[a:b], self.last_app_use[a:b], day,
+                dormant_after_days, stream.random(b - a, np.float32), np.float32(rate), a),
+            self.n, rng))
+        self.close_accounts(gone)
+        return int(gone.size)
+
+    def close_accounts(self, ids: np.ndarray) -> None:
+        """Close the accounts of ``ids`` (who hold one): the debit card goes with it, its
+        deposits leave at once, and a still-installed app is removed (an app needs an
+        account). Counted in the day's ``closed_accounts``."""
+        self.has_account[ids] = False
+        self.has_debit[ids] = False
+        self.wallet_share[ids] = 0.0
+        self.remove_apps(ids[self.has_app[ids]])
+        self.today["closed_accounts"] += int(ids.size)
 
     def cross_sell_credit(self, day: int, window_days: int, rate: float,
                           rng: np.random.Generator) -> int:
@@ -296,11 +338,22 @@ class CustomerPopulation:
                 np.float32(rate)), self.n, rng))
 
     def update_wallet_share(self, base: float, gain: float, relax_days: float) -> None:
-        """Relax the share of wallet toward its target, base + gain x bank-app habit
-        for account holders (0 otherwise), with time constant ``relax_days``."""
+        """Relax the share of wallet toward its target with time constant ``relax_days``.
+
+        Notes
+        -----
+        Target of an account holder (0 otherwise): ``base * e_i + gain * h_i,app``,
+        with e_i = 1 for an account held at day 0 (an established relationship:
+        salary, pension, savings already there) and e_i = h_i,app for an account
+        opened during the run, whose relationship grows only with use. A new
+        account whose holder never pays with the app (a bonus hunter's, an invitee
+        who never starts) stays near empty (kernel:
+        :func:`sim.kernels.relax_wallet_share`).
+        """
         map_parts(lambda a, b: relax_wallet_share(
-            self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b], np.float32(base),
-            np.float32(gain), np.float32(relax_days), BANK_APP), self.n)
+            self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b],
+            self.account_day[a:b], np.float32(base), np.float32(gain), np.float32(relax_days),
+            BANK_APP), self.n)
 
     def census(self, day: int, window_days: int, matured_days: int) -> dict[str, int]:
         """The customer counts of the day's KPIs, by name (:data:`sim.kernels.CENSUS`):
@@ -311,8 +364,10 @@ class CustomerPopulation:
             matured_days), self.n))
         return dict(zip(CENSUS, totals.tolist(), strict=True))
 
-    def retail_deposits(self) -> float:
-        """Deposits held at the focal bank, yuan: the sum of wallet x share of wallet."""
-        parts_sums = map_parts(lambda a, b: retail_deposits(self.wallet[a:b],
-                                                            self.wallet_share[a:b]), self.n)
-        return float(sum(parts_sums))  # added in part order: the same on one thread or two
+    def retail_deposits(self) -> tuple[float, float]:
+        """Deposits held at the focal bank, yuan: the sum of wallet x share of wallet,
+        and the part of it in accounts opened during the run."""
+        parts_sums = map_parts(lambda a, b: retail_deposits(
+            self.wallet[a:b], self.wallet_share[a:b], self.account_day[a:b]), self.n)
+        total, new = sum(parts_sums)  # added in part order: the same on one thread or two
+        return float(total), float(new)

@@ -5,8 +5,8 @@ Selected with ``EcosystemModel(..., engine="reference")``. Every customer is a
 each agent, in turn, to look at its contacts, decide whether to install the
 app, make its payments one by one (Poisson counts per chain, lognormal
 amounts, a logit choice over the channels the payee accepts), update its
-habit after each payment, age its app and move its savings. Scalar draws,
-Python loops, no vectorization: the yardstick for speed and a cross-check for
+habit after each payment, age its app and account and move its savings.
+Scalar draws, Python loops, no vectorization: the yardstick for speed and a cross-check for
 correctness (tests compare the two engines' KPI distributions over seeds).
 
 State lives in the shared CustomerPopulation arrays, each agent reading and
@@ -56,11 +56,7 @@ class ReferenceCustomer(mesa.Agent):
              + sc.adoption.imitation_rate * share + push)
         if rng.random() >= p:
             return False
-        if not pop.has_account[i]:
-            pop.has_account[i] = True
-            pop.account_day[i] = day
-            if rng.random() < sc.bank.p_debit_card:
-                pop.has_debit[i] = True
+        pop.open_accounts(np.array([i]), day, sc.bank.p_debit_card, rng)
         return True
 
     # -- payments --------------------------------------------------------------
@@ -123,24 +119,31 @@ class ReferenceCustomer(mesa.Agent):
                 pop.last_app_use[self.i] = day
 
     # -- ageing and savings ---------------------------------------------------------
-    def age(self, day: int, rng_dormancy, rng_cross) -> None:
+    def age(self, day: int, rng_dormancy, rng_closure, rng_cross) -> None:
         pop, sc = self.model.customers, self.model.params
         i = self.i
-        if pop.has_app[i] and day - pop.last_app_use[i] >= sc.adoption.dormant_after_days:
+        dormant_after = sc.adoption.dormant_after_days
+        if pop.has_app[i] and day - pop.last_app_use[i] >= dormant_after:
             if rng_dormancy.random() < sc.adoption.uninstall_rate_per_day:
-                pop.has_app[i] = False
-                pop.abandoned[i] = False
-                pop.habit[i, BANK_APP] = 0.0
-                pop._apps_changed(np.array([i]), -1)
+                pop.remove_apps(np.array([i]))
+        opened = pop.account_day[i]
+        if (pop.has_account[i] and opened >= 0
+                and day - max(pop.last_app_use[i], opened) >= dormant_after
+                and rng_closure.random() < sc.bank.account_close_rate_per_day):
+            pop.close_accounts(np.array([i]))
         active = pop.has_app[i] and day - pop.last_app_use[i] < MAU_WINDOW_DAYS
         if active and pop.has_account[i] and not pop.has_credit[i]:
             if rng_cross.random() < sc.bank.credit_card_rate_per_day:
                 pop.has_credit[i] = True
 
     def save(self) -> None:
+        """Share of wallet moves toward base x relationship + gain x app habit; the
+        relationship is 1 for an account held at day 0, the app habit for a new one."""
         pop, b = self.model.customers, self.model.params.bank
         i = self.i
-        target = (b.wallet_share_base + b.wallet_share_gain * float(pop.habit[i, BANK_APP])
+        habit = float(pop.habit[i, BANK_APP])
+        relationship = 1.0 if pop.account_day[i] < 0 else habit
+        target = (b.wallet_share_base * relationship + b.wallet_share_gain * habit
                   if pop.has_account[i] else 0.0)
         pop.wallet_share[i] += (target - pop.wallet_share[i]) / b.wallet_share_days
 
@@ -205,9 +208,10 @@ class ReferenceEngine:
 
     def age(self, day: int, streams) -> None:
         dormancy = streams.daily("customers.dormancy", day)
+        closure = streams.daily("customers.closure", day)
         cross = streams.daily("customers.cross_sell", day)
         for agent in self.agents:
-            agent.age(day, dormancy, cross)
+            agent.age(day, dormancy, closure, cross)
 
     def deposits(self) -> None:
         for agent in self.agents:

@@ -32,6 +32,7 @@ from sim.kernels.population import (
     adopters,
     census,
     cross_sell,
+    dormant_closures,
     dormant_uninstalls,
     relax_wallet_share,
     retail_deposits,
@@ -39,8 +40,8 @@ from sim.kernels.population import (
 
 __all__ = ["N_CHANNELS", "unit", "fast_exp", "poisson_by_inversion", "payers_of",
            "fill_events", "own_weights", "choose_logit", "count_channels", "learn_habits", "tally",
-           "adopters", "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits",
-           "census", "CENSUS", "load"]
+           "adopters", "dormant_uninstalls", "dormant_closures", "cross_sell",
+           "relax_wallet_share", "retail_deposits", "census", "CENSUS", "load"]
 
 
 def load() -> None:
@@ -53,27 +54,27 @@ def load() -> None:
     """
     i64, i32, i8 = np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int8)
     f64, f32, u64 = np.zeros(1), np.zeros(1, np.float32), np.zeros(1, np.uint64)
-    one_by_one = np.zeros((1, 1))
+    f32x5, u16x5 = np.zeros((1, N_CHANNELS), np.float32), np.zeros((1, N_CHANNELS), np.uint16)
     poisson_by_inversion(f64, f64, u64, i32)
     payers_of(i32, 0, i64)
     ptr = np.zeros(2, np.int64)
+    mu_sigma = np.zeros((1, 2))  # chain x kind (everyday, bill)
     fill_events(i64, f64, ptr, f32, i8, i32, i8, np.zeros((1, 1), np.float32), u64, f32,
-                one_by_one, one_by_one, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
-    choose_logit(i64, i8, i64, u64, np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
-                 np.zeros((0, 1), np.float32), f32, f32, np.float32(1.0), 0, i8,
-                 np.zeros(1, np.bool_))
-    count_channels(i64, i8, np.zeros((1, 1), np.uint16), i32, 0, 0)
-    learn_habits(np.zeros((1, 1), np.float32), np.zeros((1, 1), np.uint16),
-                 np.ones(2, np.float32))
-    tally(i8, i8, i64, f64, 1, 1, 1, 0)
-    f32x5 = np.zeros((1, 5), np.float32)
+                mu_sigma, mu_sigma, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
+    no_saving = np.zeros(0, np.float32)
+    choose_logit(i64, i8, i64, u64, f32x5, f32x5, np.zeros((0, 1), np.float32), no_saving,
+                 no_saving, np.float32(1.0), 0, i8, np.zeros(1, np.bool_))
+    count_channels(i64, i8, u16x5, i32, 0, 0)
+    learn_habits(f32x5, u16x5, np.ones(2, np.float32))
+    tally(i8, i8, i64, f64, 1, 1)
     own_weights(f32x5, f32, np.zeros(1, np.bool_), np.float32(0.0), np.float32(0.0),
                 np.float32(1.0), 0, f32x5)
     b = np.zeros(1, np.bool_)
     adopters(b, f32, f32, 0)
     dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0), 0)
     cross_sell(b, i32, b, b, 0, 0, f32, np.float32(0.0))
-    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, np.float32(0.0), np.float32(0.0),
-                       np.float32(1.0), 0)
-    retail_deposits(f32, f32)
+    dormant_closures(b, i32, i32, 0, 0, f32, np.float32(0.0), 0)
+    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, i32, np.float32(0.0),
+                       np.float32(0.0), np.float32(1.0), 0)
+    retail_deposits(f32, f32, i32)
     census(b, i32, i32, b, b, b, 0, 0, 0)

@@ -200,15 +200,16 @@ def learn_habits(habit, scratch, keep):
 
 
 @jit
-def tally(chain, channel, payee, amount, n_chains, n_channels, n_payees, app):
-    """Yuan per chain x channel, per payee, and per payee paid with the app."""
-    volume = np.zeros((n_chains, n_channels))
-    receipts = np.zeros(n_payees)
-    app_receipts = np.zeros(n_payees)
+def tally(chain, channel, payee, amount, n_chains, n_payees):
+    """Yuan per chain x channel and per payee x channel (all channels, cash included),
+    and payments per chain x channel."""
+    volume = np.zeros((n_chains, N_CHANNELS))
+    receipts = np.zeros((n_payees, N_CHANNELS))
+    count = np.zeros((n_chains, N_CHANNELS), np.int64)
     for e in range(chain.size):
         a = amount[e]
-        volume[chain[e], channel[e]] += a
-        receipts[payee[e]] += a
-        if channel[e] == app:
-            app_receipts[payee[e]] += a
-    return volume, receipts, app_receipts
+        k = channel[e]
+        volume[chain[e], k] += a
+        count[chain[e], k] += 1
+        receipts[payee[e], k] += a
+    return volume, receipts, count

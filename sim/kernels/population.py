@@ -8,8 +8,8 @@ import numpy as np
 
 from sim.kernels._base import jit
 
-__all__ = ["adopters", "dormant_uninstalls", "cross_sell", "relax_wallet_share", "retail_deposits",
-           "census", "CENSUS"]
+__all__ = ["adopters", "dormant_uninstalls", "dormant_closures", "cross_sell",
+           "relax_wallet_share", "retail_deposits", "census", "CENSUS"]
 
 
 @jit
@@ -51,21 +51,50 @@ def cross_sell(has_app, last_app_use, has_account, has_credit, day, window_days,
 
 
 @jit
-def relax_wallet_share(wallet_share, habit, has_account, base, gain, relax_days, app):
-    """s_i += (target_i - s_i) / relax_days with target_i = base + gain h_i,app for
-    account holders, 0 otherwise (all float32)."""
+def dormant_closures(has_account, account_day, last_app_use, day, dormant_after_days, u, rate,
+                     first):
+    """Ids ``first + i`` (ascending) of accounts opened during the run (``account_day``
+    >= 0) whose holder has not used the app for ``dormant_after_days`` or more since
+    the later of the opening and the last app use, and whose uniform ``u_i`` falls
+    below ``rate`` (per day, float32). New accounts are few: a well-predicted branch
+    skips the rest."""
+    out = np.empty(has_account.size, np.int64)
+    k = 0
+    for i in range(has_account.size):
+        if account_day[i] >= 0:
+            idle = day - max(last_app_use[i], account_day[i])
+            out[k] = first + i
+            k += has_account[i] & (idle >= dormant_after_days) & (u[i] < rate)
+    return out[:k].copy()
+
+
+@jit
+def relax_wallet_share(wallet_share, habit, has_account, account_day, base, gain, relax_days,
+                       app):
+    """s_i += (target_i - s_i) / relax_days, all float32, with the target share of wallet
+    target_i = base e_i + gain h_i,app for account holders (0 otherwise): e_i = 1 for an
+    account held before the run (``account_day`` < 0, an established relationship),
+    e_i = h_i,app for one opened during it (the relationship grows only with use)."""
+    one = np.float32(1.0)
     for i in range(wallet_share.size):
-        target = (base + gain * habit[i, app]) * np.float32(has_account[i])
+        h = habit[i, app]
+        established = np.float32(account_day[i] < 0)
+        e = established * one + (one - established) * h
+        target = (base * e + gain * h) * np.float32(has_account[i])
         wallet_share[i] += (target - wallet_share[i]) / relax_days
 
 
 @jit
-def retail_deposits(wallet, wallet_share):
-    """Sum of wallet_i x share_i, yuan, accumulated in float64."""
+def retail_deposits(wallet, wallet_share, account_day):
+    """Deposits at the bank, yuan: (sum of wallet_i x share_i, the part of it in accounts
+    opened during the run, ``account_day`` >= 0), accumulated in float64."""
     total = 0.0
+    new = 0.0
     for i in range(wallet.size):
-        total += np.float64(wallet[i]) * np.float64(wallet_share[i])
-    return total
+        d = np.float64(wallet[i]) * np.float64(wallet_share[i])
+        total += d
+        new += d * (account_day[i] >= 0)
+    return np.array([total, new])
 
 
 # What :func:`census` counts, in the order of its result.
