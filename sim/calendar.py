@@ -1,11 +1,11 @@
 """One clock: a simpy Environment owns time, one unit = one day.
 
-A tick process calls ``model.step()`` once a day. The tick is scheduled with
-a priority *after* every ordinary simpy event of the same day, so whatever a
-process does "on day t" (a bill window opens, a campaign starts, a platform
-reacts) is in place before day t's step runs. Processes therefore see
-``model.steps == env.now``: ``steps`` days have been simulated when day
-``env.now`` begins.
+A tick process calls the model's day function once a day. The tick is
+scheduled with a priority *after* every ordinary simpy event of the same day,
+so whatever a process does "on day t" (a bill window opens, a campaign starts,
+a platform reacts) is in place before day t is simulated. ``env.now`` is the
+day being simulated (``model.day``); Mesa's ``model.steps`` counts calls of
+``model.step()`` and is incremented by Mesa before each day runs.
 """
 
 from __future__ import annotations
@@ -59,5 +59,6 @@ class Clock:
         return self.env.process(generator)
 
     def run(self, days: int) -> None:
-        """Advance ``days`` days from now (each day's step included)."""
-        self.env.run(until=self.env.now + days)
+        """Advance ``days`` days from now (each day's step included; none for 0)."""
+        if days > 0:
+            self.env.run(until=self.env.now + days)

@@ -1,7 +1,9 @@
 """Command line: ``sim run | validate | report | scenarios | graph``.
 
 Configuration errors print one line naming the field, the value and what is
-allowed, and exit with status 2 (no traceback). Results go under results/.
+allowed, and exit with status 2 (no traceback); so do a misused option and a
+file or folder that cannot be read or written. Ctrl-C stops the workers and
+exits with status 130, saying how to resume. Results go under results/.
 """
 
 from __future__ import annotations
@@ -43,13 +45,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.experiment:
         return _run_experiment_file(args)
     from sim.model import EcosystemModel
-    from sim.results import write_single_run
+    from sim.results import check_single_run_out, locked, safe_name, write_single_run
 
     overrides = _overrides(args.set)
+    if args.days < 1:
+        raise ConfigError("--days", args.days, "an integer >= 1")
     model = EcosystemModel(args.scenario, seed=args.seed, overrides=overrides)
-    kpis = model.run(args.days, progress=not args.quiet)
-    out = Path(args.out or Path("results") / (args.name or args.scenario))
-    write_single_run(out, model, kpis, overrides)
+    out = Path(args.out or Path("results") / safe_name(args.name or Path(args.scenario).stem))
+    with locked(out):
+        check_single_run_out(out, args.fresh)
+        kpis = model.run(args.days, progress=not args.quiet)
+        write_single_run(out, model, kpis, overrides)
     print("\n".join(_summary_lines(kpis)))
     print(f"results written to {out}/ (kpis.parquet, ledger.parquet, manifest.json)")
     return 0
@@ -60,15 +66,21 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
     from sim.experiment import load_experiment, run_experiment
     from sim.report import write_report
     from sim.report.verdicts import verdicts
+    from sim.results import safe_name
 
     spec = load_experiment(args.experiment, _overrides(args.set), args.days, args.replications)
-    out = Path(args.out) if args.out else Path("results") / (args.name or spec.name)
+    out = Path(args.out) if args.out else Path("results") / safe_name(args.name or spec.name)
     cells = len(spec.cells())
     log.info("%s: %d variants x %d points x %d replications = %d cells, %d days -> %s",
              spec.name, len(spec.variants), len(spec.points()), spec.replications, cells,
              spec.days, out)
-    results = run_experiment(spec, out=out, executor=args.executor, workers=args.workers,
-                             scheduler=args.scheduler, quiet=args.quiet)
+    try:
+        results = run_experiment(spec, out=out, executor=args.executor, workers=args.workers,
+                                 scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
+    except KeyboardInterrupt:
+        print(f"interrupted: the workers are stopped and the finished cells kept in {out}/; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
     if not results.summary.empty:
         print("\n".join(verdicts(results)))
         print(f"report: {write_report(out)}")
@@ -123,14 +135,19 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.experiment.checks import estimate
     from sim.experiment.spec import load_experiment
+    from sim.scenarios import load_scenario
 
-    spec = load_experiment(args.file)
+    spec = load_experiment(args.file)  # builds every cell's scenario and strategies
     points = len(spec.points())
     sweep = f" x {points} sweep points" if points > 1 else ""
+    cells = len(spec.cells())
+    base = load_scenario(spec.scenario, spec.overrides).population.customers
+    customers = max(c.overrides.get("population.customers", base) for c in spec.cells())
     print(f"{args.file}: valid ({len(spec.variants)} variants{sweep} x {spec.replications} "
-          f"replications = {len(spec.cells())} cells, {spec.days} days, "
-          f"scenario {spec.scenario})")
+          f"replications = {cells} cells, {spec.days} days, scenario {spec.scenario})")
+    print(f"estimate: {estimate(cells, spec.days, customers).describe()}")
     return 0
 
 
@@ -142,8 +159,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Misused options: one line and status 2, like every other user error."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sim", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run an experiment file, or one model with --scenario")
@@ -159,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=None)
     run.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--fresh", action="store_true",
+                     help="delete the results already in --out (another experiment's, or "
+                          "this one's from other code) instead of refusing the folder")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check an experiment file without running it")
@@ -196,9 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except OSError as exc:  # a file or folder that cannot be read or written
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

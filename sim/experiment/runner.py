@@ -14,11 +14,18 @@ from typing import Any
 
 import pandas as pd
 
+from sim.config import ConfigError
 from sim.experiment.analysis import cost_effectiveness, horizon_values, paired, summarize
-from sim.experiment.executors import execute
+from sim.experiment.executors import check_executor, execute
 from sim.experiment.spec import Cell, ExperimentSpec, load_experiment
 from sim.experiment.store import ResultsStore
-from sim.results import atomic_write_bytes, atomic_write_parquet
+from sim.results import (
+    atomic_write_bytes,
+    atomic_write_parquet,
+    locked,
+    read_manifest,
+    safe_name,
+)
 
 __all__ = ["run_experiment", "run_cell", "Results", "load_results"]
 
@@ -71,7 +78,7 @@ def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | 
                    executor: str = "processes", workers: int | None = None,
                    scheduler: str | None = None, quiet: bool = True,
                    overrides: dict[str, Any] | None = None, days: int | None = None,
-                   replications: int | None = None) -> Results:
+                   replications: int | None = None, fresh: bool = False) -> Results:
     """Run every unfinished cell of an experiment and write its tables under ``out``.
 
     Parameters
@@ -85,11 +92,30 @@ def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | 
         ``scheduler`` a Dask address (default: a local cluster).
     quiet : bool
         No progress bar.
+    fresh : bool
+        Delete what a previous run wrote in ``out`` first (another experiment's
+        results, or this one's from other code), instead of refusing the folder.
+
+    Raises
+    ------
+    ConfigError
+        An invalid experiment, executor or worker count, or an ``out`` that is not a
+        writable folder, holds other results (without ``fresh``) or is being written
+        by another run (its lock is held). Nothing is created before these checks.
+    KeyboardInterrupt
+        On Ctrl-C, once the workers are stopped; finished cells are kept.
     """
     spec = (spec_or_path if isinstance(spec_or_path, ExperimentSpec)
             else load_experiment(spec_or_path, overrides, days, replications))
-    out = Path(out) if out is not None else Path("results") / spec.name
-    store = ResultsStore(out, spec)
+    check_executor(executor, workers)
+    out = Path(out) if out is not None else Path("results") / safe_name(spec.name)
+    with locked(out):
+        return _run(spec, out, executor, workers, scheduler, quiet, fresh)
+
+
+def _run(spec: ExperimentSpec, out: Path, executor: str, workers: int | None,
+         scheduler: str | None, quiet: bool, fresh: bool) -> Results:
+    store = ResultsStore(out, spec, fresh=fresh)
     cells = spec.cells()
     todo = [c for c in cells if not store.is_done(c)]
     store.write_manifest(cells)
@@ -110,6 +136,8 @@ def run_experiment(spec_or_path: ExperimentSpec | str | Path | dict, out: str | 
         store.write_manifest(cells)
         bar.update(1)
 
+    if executor == "processes":
+        import sim.model  # noqa: F401  (imported once here, not in every forked worker)
     try:
         jobs = [(c, spec.scenario, spec.days) for c in todo]
         execute(run_cell, jobs, lambda job, res, err: on_done(job[0], res, err),
@@ -169,11 +197,20 @@ def _sensitivity(spec: ExperimentSpec, kpis: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_results(out: str | Path) -> Results:
-    """Read an experiment's results folder back (no simulation)."""
-    import json
+    """Read an experiment's results folder back (no simulation, nothing written).
 
+    Raises
+    ------
+    ConfigError
+        ``out`` is not an experiment's results folder: no or a corrupt manifest, a
+        single run's folder, or an unreadable cell file."""
     out = Path(out)
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = read_manifest(out, "results folder")
+    if manifest["kind"] != "experiment":
+        raise ConfigError("results folder", str(out), "an experiment's results (it holds a "
+                          "single run: read its kpis.parquet, or run an experiment file)")
+    if not isinstance(manifest.get("spec"), dict):
+        raise ConfigError("results folder", str(out), "a manifest.json with the spec")
     spec = load_experiment(manifest["spec"])
-    store = ResultsStore(out, spec, resume_check=False, read_only=True)
+    store = ResultsStore(out, spec, read_only=True)
     return _finish(spec, out, store, spec.cells(), write=False)

@@ -20,9 +20,14 @@ __all__ = ["sample", "analyze"]
 
 
 def _problem(sweep) -> dict:
+    """SALib's problem: the declared bounds; an integer target's widened by half a unit
+    each side under Sobol, so that rounding gives every integer the same weight
+    (:meth:`Sweep.coerce`). Morris keeps them: its levels fall on integers."""
     names = list(sweep.parameters)
+    pad = {n: 0.5 if sweep.method == "sobol" and n in sweep.integers else 0.0 for n in names}
     return {"num_vars": len(names), "names": names,
-            "bounds": [list(map(float, sweep.parameters[n])) for n in names]}
+            "bounds": [[float(sweep.parameters[n][0]) - pad[n],
+                        float(sweep.parameters[n][1]) + pad[n]] for n in names]}
 
 
 def sample(sweep, seed: int) -> np.ndarray:

@@ -16,19 +16,30 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.config import ConfigError, Interval, Options, apply_overrides, check_type, flatten
+from sim.config import (
+    ConfigError,
+    Interval,
+    Options,
+    apply_overrides,
+    check_type,
+    flatten,
+    read_toml,
+)
+from sim.results import MAX_EXACT_INT, safe_name
 from sim.scenarios import load_scenario, scenario_data
 from sim.strategies import make_strategies
 from sim.strategies.base import COMMON
 
-__all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed"]
+__all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed",
+           "check_segments"]
 
 SWEEP_METHODS = ("grid", "zip", "morris", "sobol")
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
@@ -52,10 +63,17 @@ class Sweep:
     parameters: dict[str, list[float]]
     variants: list[str]          # variants whose strategies a strategy target changes
     samples: int = 8             # morris trajectories or sobol base samples
-    integers: tuple[str, ...] = ()  # targets whose sampled values are rounded
+    integers: tuple[str, ...] = ()  # integer targets (counts, days)
 
     def coerce(self, target: str, value: float) -> float | int:
-        return int(round(value)) if target in self.integers else value
+        """An integer target's sampled value as an integer: Morris levels fall on
+        integers already (the bounds' width is a multiple of 3); Sobol samples
+        [low - 0.5, high + 0.5), so each integer of [low, high] is equally likely."""
+        if target not in self.integers:
+            return value
+        low, high = self.parameters[target][0], self.parameters[target][-1]
+        return int(min(max(math.floor(value + 0.5), low), high)) if self.method == "sobol" \
+            else int(round(value))
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,8 @@ class Cell:
 
     @property
     def id(self) -> str:
-        return f"{self.variant}__p{self.point:03d}__r{self.replication:03d}"
+        """File stem of the cell: the variant's name made safe (:func:`safe_name`)."""
+        return f"{safe_name(self.variant)}__p{self.point:03d}__r{self.replication:03d}"
 
 
 @dataclass(frozen=True)
@@ -88,12 +107,17 @@ class ExperimentSpec:
     description: str = ""
     crn: bool = True             # common random numbers across variants
     source: dict[str, Any] = field(default_factory=dict)  # the validated table, for the manifest
+    scenario_sha256: str = ""    # digest of the scenario's content (a file may change)
 
     @property
     def hash(self) -> str:
-        """Digest of everything that determines the results."""
-        blob = json.dumps(self.source, default=str).encode()  # order matters (sweeps)
-        return hashlib.sha256(blob).hexdigest()[:16]
+        """Digest of everything that determines the results: the validated table and
+        the scenario's content (not only its path)."""
+        blob = json.dumps([self.source, self.scenario_sha256], default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]  # key order matters (sweeps)
+
+    def variant_names(self) -> list[str]:
+        return [v.name for v in self.variants]
 
     def points(self) -> list[dict[str, Any]]:
         """Sweep points: target -> value (one empty point without a sweep)."""
@@ -137,21 +161,21 @@ def replication_seed(seed: int, replication: int, variant: int | None = None) ->
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint32)[0])
 
 
+_TARGET = re.compile(r"strategies\[(\d{1,4})\]\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def _strategy_target(target: str) -> tuple[int, str]:
-    head, _, key = target.partition("].")
-    return int(head[len("strategies["):]), key
+    """``strategies[i].parameter`` -> (i, parameter); ValueError if malformed."""
+    match = _TARGET.fullmatch(target)
+    if match is None:
+        raise ValueError(target)
+    return int(match.group(1)), match.group(2)
 
 
 def _read(source: str | Path | dict) -> tuple[dict[str, Any], Path | None]:
     if isinstance(source, dict):
         return dict(source), None
-    path = Path(source)
-    if not path.exists():
-        raise ConfigError("experiment", str(path), "an existing experiment file")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), path
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("experiment", str(path), f"valid TOML ({exc})") from None
+    return read_toml(source, "experiment", "experiment file"), Path(source)
 
 
 def _get(data: dict, key: str, tp: type, default: Any, check: Any = None) -> Any:
@@ -172,8 +196,16 @@ def load_experiment(source: str | Path | dict,
     """Read and validate an experiment (a TOML path or an equivalent dict).
 
     ``overrides``, ``days`` and ``replications`` replace the file's values
-    (the command line's ``--set``, ``--days``, ``--replications``). Raises
-    :class:`ConfigError` naming the field before anything is computed.
+    (the command line's ``--set``, ``--days``, ``--replications``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the field, before anything is computed: an unreadable file, a
+        wrong key, type or value, an experiment too large to fit
+        (:func:`sim.experiment.checks.check_size`), or a cell whose scenario or
+        strategies the model would refuse (every cell is built:
+        :func:`sim.experiment.checks.check_cells`).
     """
     data, path = _read(source)
     unknown = sorted(set(data) - set(_TOP_KEYS))
@@ -185,33 +217,58 @@ def load_experiment(source: str | Path | dict,
     if replications is not None:
         data["replications"] = replications
     name = _get(data, "name", str, path.stem if path else ConfigError)
+    if not name:
+        raise ConfigError("name", name, "a non-empty string")
     scenario = _get(data, "scenario", str, "city")
     if path is not None and scenario.endswith(".toml") and not Path(scenario).is_absolute():
         scenario = str((path.parent / scenario).resolve())
     n_days = _get(data, "days", int, 365, Interval(1, None))
     reps = _get(data, "replications", int, 10, Interval(1, None))
-    seed = _get(data, "seed", int, 0, Interval(0, None))
+    seed = _get(data, "seed", int, 0, _SEED)
     crn = _get(data, "crn", bool, True)
+    description = _get(data, "description", str, "")
     file_overrides = data.get("overrides", {})
     if not isinstance(file_overrides, dict):
         raise ConfigError("overrides", file_overrides, "a table of dotted scenario keys")
     merged = {**flatten(file_overrides), **(overrides or {})}
+    scenario_table = scenario_data(scenario)
     scenario_obj = load_scenario(scenario, merged)  # validates every override
-    variants = _variants(data.get("variants"), scenario_obj, merged, scenario)
+    variants = _variants(data.get("variants"), scenario_obj)
     names = [v.name for v in variants]
     baseline = _get(data, "baseline", str, names[0])
     if baseline not in names:
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
-    sweep = _sweep(data.get("sweep"), names, variants, scenario, merged)
+    sweep = _sweep(data.get("sweep"), names, variants, scenario_table, merged)
+    from sim.experiment.checks import check_cells, check_size, count_points, estimate
+
+    n_points = count_points(sweep.method, sweep.parameters, sweep.samples) if sweep else 1
+    customers = max([scenario_obj.population.customers]
+                    + list((sweep.parameters if sweep else {}).get("population.customers", [])))
+    est = estimate(n_points * len(variants) * reps, n_days, int(customers))
+    check_size("size", f"{len(variants)} variants x {n_points} sweep points x {reps} "
+               f"replications x {n_days} days, {customers:,} customers", est)
     source_table = {**data, "scenario": scenario, "overrides": merged, "days": n_days,
-                    "replications": reps, "seed": seed, "name": name, "baseline": baseline}
-    return ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
+                    "replications": reps, "seed": seed, "name": name, "baseline": baseline,
+                    "variants": [{**table, "strategies": v.strategies}  # as validated
+                                 for table, v in zip(data["variants"], variants, strict=True)]}
+    digest = hashlib.sha256(json.dumps(scenario_table, sort_keys=True, default=str).encode())
+    spec = ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
                           seed=seed, baseline=baseline, variants=variants, overrides=merged,
-                          sweep=sweep, description=str(data.get("description", "")), crn=crn,
-                          source=source_table)
+                          sweep=sweep, description=description, crn=crn, source=source_table,
+                          scenario_sha256=digest.hexdigest())
+    check_cells(spec)
+    return spec
 
 
-def _variants(raw: Any, scenario_obj, overrides: dict, scenario: str) -> list[Variant]:
+class _Seed(Interval):
+    def describe(self) -> str:
+        return "an integer in [0, 2**53 - 1] (exact in every JSON reader)"
+
+
+_SEED = _Seed(0, MAX_EXACT_INT)
+
+
+def _variants(raw: Any, scenario_obj) -> list[Variant]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError("variants", raw, "a non-empty list of [[variants]] tables")
     out, seen = [], set()
@@ -233,12 +290,13 @@ def _variants(raw: Any, scenario_obj, overrides: dict, scenario: str) -> list[Va
         if not isinstance(strategies, list):
             raise ConfigError(f"{where}.strategies", strategies, "a list of [[...strategies]]")
         built = make_strategies(strategies, path=f"{where}.strategies")
-        _check_segments(built, scenario_obj, f"{where}.strategies")
+        check_segments(built, scenario_obj, f"{where}.strategies")
         out.append(Variant(name, [s.get_params() | {"kind": s.kind} for s in built]))
     return out
 
 
-def _check_segments(strategies, scenario_obj, path: str) -> None:
+def check_segments(strategies, scenario_obj, path: str) -> None:
+    """Every segment a strategy targets exists in the scenario."""
     known = tuple(scenario_obj.segments)
     for i, s in enumerate(strategies):
         inner = getattr(s, "inner_", s)
@@ -247,7 +305,7 @@ def _check_segments(strategies, scenario_obj, path: str) -> None:
                 raise ConfigError(f"{path}[{i}].segments", seg, Options(known).describe())
 
 
-def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
+def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario_table: dict,
            overrides: dict) -> Sweep | None:
     if raw is None:
         return None
@@ -264,20 +322,23 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
     if not isinstance(params, dict) or not params:
         raise ConfigError("sweep.parameters", params, "a non-empty table of target = values")
     swept = raw.get("variants", [n for n in names[1:]] or names)
+    if not isinstance(swept, list) or not all(isinstance(v, str) for v in swept):
+        raise ConfigError("sweep.variants", swept, "a list of variant names")
     for v in swept:
         if v not in names:
             raise ConfigError("sweep.variants", v, Options(tuple(names)).describe())
     samples = raw.get("samples", 8)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ConfigError("sweep.samples", samples, "an integer >= 1")
-    known_scenario = flatten(scenario_data(scenario))
+    known_scenario = flatten(scenario_table)
     clean: dict[str, list[float]] = {}
-    integers = []
+    integers: list[str] = []
     for target, values in params.items():
         where = f"sweep.parameters.{target}"
         if not isinstance(values, list) or not values or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-            raise ConfigError(where, values, "a non-empty list of numbers")
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values):
+            raise ConfigError(where, values, "a non-empty list of finite numbers")
         if method in ("morris", "sobol") and (len(values) != 2 or values[0] >= values[1]):
             raise ConfigError(where, values, "[low, high] bounds with low < high")
         if method == "zip" and len(values) != len(next(iter(params.values()))):
@@ -286,7 +347,8 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
             try:
                 index, key = _strategy_target(target)
             except ValueError:
-                raise ConfigError(where, target, "strategies[i].parameter") from None
+                raise ConfigError(where, target, "a scenario key or strategies[i].parameter "
+                                  "(i: a strategy's index, 0 for the first)") from None
             for v in variants:
                 if v.name in swept:
                     if index >= len(v.strategies):
@@ -297,7 +359,7 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
                         raise ConfigError(where, target, f"a parameter of {built.kind}")
                     if declared[key].type is int:
                         integers.append(target)
-                        values = [int(round(x)) for x in values]
+                        values = _integers(values, method, where)
                     for value in values:
                         try:
                             make_strategies([{**v.strategies[index], key: value}])
@@ -310,8 +372,23 @@ def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario: str,
             if isinstance(known_scenario[target], int) and not isinstance(
                     known_scenario[target], bool):
                 integers.append(target)
-                values = [int(round(x)) for x in values]
-            for value in values:
-                apply_overrides(scenario_data(scenario), {**overrides, target: value})
+                values = _integers(values, method, where)
+            for value in values:  # types here; ranges when every cell is built (checks.py)
+                apply_overrides(scenario_table, {**overrides, target: value})
         clean[target] = list(values)
-    return Sweep(method, clean, list(swept), samples, tuple(integers))
+    return Sweep(method, clean, list(swept), samples, tuple(dict.fromkeys(integers)))
+
+
+def _integers(values: list[float], method: str, where: str) -> list[int]:
+    """An integer target's values, rounded. Morris bounds must be a multiple of 3
+    apart, so that its 4 levels are integers and each elementary effect's step is the
+    one SALib divides by; Sobol bounds must differ once rounded."""
+    out = [int(round(x)) for x in values]
+    if method == "morris" and (out[1] <= out[0] or (out[1] - out[0]) % 3):
+        raise ConfigError(where, values, "integer bounds [low, high] with high - low a positive "
+                          "multiple of 3 (Morris samples 4 equally spaced levels), e.g. "
+                          f"[{out[0]}, {out[0] + 3 * max(1, round((out[1] - out[0]) / 3))}]")
+    if method == "sobol" and out[1] <= out[0]:
+        raise ConfigError(where, values, "integer bounds [low, high] with low < high once "
+                          "rounded")
+    return out

@@ -2,6 +2,7 @@
 
 Layout of OUT::
 
+    .lock                     held by the run writing OUT (sim/results.py, ``locked``)
     manifest.json             spec, spec hash, seed, versions, status of every cell
     cells/<cell>.kpis.parquet     written last: its presence means the cell is done
     cells/<cell>.ledger.parquet
@@ -10,16 +11,18 @@ Layout of OUT::
     cells/<cell>.error.txt        a cell that raised, with its traceback
     kpis.parquet, ledger.parquet, summary.csv/.parquet, cost_effectiveness.csv, ...
 
-A rerun with the same OUT skips finished cells, so a run killed at any moment
-(SIGKILL included) resumes with nothing lost or duplicated. A folder holding
-another experiment's results (a different spec hash), or results written by
-different simulator code (a different code hash), is refused rather than mixed.
-Reading results back for a report does not run anything, so it skips the code check.
+``<cell>`` is the variant's name made safe (:func:`sim.results.safe_name`), the
+point and the replication. A rerun with the same OUT skips finished cells, so a run
+killed at any moment (SIGKILL included) resumes with nothing lost or duplicated.
+A folder holding another experiment's results (a different spec hash, which covers
+the scenario file's content), results written by different simulator code (a
+different code hash), or a single run, is refused rather than mixed, with a message
+saying to add ``--fresh`` (delete those results) or choose another folder. Reading
+results back for a report runs nothing, so it skips those checks.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,36 +34,57 @@ from sim.results import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
+    clear_outputs,
     code_hash,
     package_versions,
+    read_manifest,
 )
 
 __all__ = ["ResultsStore"]
 
+_FRESH = "add --fresh to delete its results and start again, or choose another --out"
+
 
 class ResultsStore:
-    def __init__(self, out: Path, spec: ExperimentSpec, resume_check: bool = True,
-                 read_only: bool = False):
+    """Cells of one experiment in OUT. To write, hold OUT's lock (``locked``) first:
+    the manifest is checked, and with ``fresh`` the previous results deleted, here."""
+
+    def __init__(self, out: Path, spec: ExperimentSpec, read_only: bool = False,
+                 fresh: bool = False):
         self.out = Path(out)
         self.spec = spec
         self.code = code_hash()
         self.cells_dir = self.out / "cells"
-        manifest = self.out / "manifest.json"
-        if manifest.exists():
-            old = json.loads(manifest.read_text())
-            if old.get("spec_hash") != spec.hash:
-                raise ConfigError("out", str(self.out), "an empty folder or one holding this "
-                                  f"experiment's results (it holds spec {old.get('spec_hash')}, "
-                                  f"this is {spec.hash})")
-            if resume_check and old.get("code_hash") != self.code:
-                raise ConfigError("out", str(self.out), "a folder written by this version of "
-                                  f"the simulator (it was written by code {old.get('code_hash')}, "
-                                  f"this is {self.code}): delete it or choose another --out")
-            self.status = old.get("cells", {})
-        else:
-            self.status = {}
-        if not read_only:
-            self.cells_dir.mkdir(parents=True, exist_ok=True)
+        self.status: dict[str, str] = {}
+        if read_only:
+            self.status = read_manifest(self.out).get("cells", {})
+            return
+        if fresh:
+            clear_outputs(self.out)
+        elif (self.out / "manifest.json").exists():
+            self.status = self._check(self.out)
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+
+    def _check(self, out: Path) -> dict[str, str]:
+        """The status of a folder this run may resume; ConfigError saying what to do if
+        it holds something else."""
+        try:
+            old = read_manifest(out)
+        except ConfigError as exc:
+            raise ConfigError("out", str(out), f"{exc.allowed}: {_FRESH}") from None
+        if old.get("kind") != "experiment":
+            raise ConfigError("out", str(out), f"a folder for this experiment (it holds a "
+                              f"single run: {_FRESH})")
+        if old.get("spec_hash") != self.spec.hash:
+            raise ConfigError("out", str(out), "an empty folder or one holding this "
+                              f"experiment's results (it holds spec {old.get('spec_hash')}, "
+                              f"this is {self.spec.hash}; the spec covers the file, the "
+                              f"overrides and the scenario's content: {_FRESH})")
+        if old.get("code_hash") != self.code:
+            raise ConfigError("out", str(out), "a folder written by this version of the "
+                              f"simulator (it was written by code {old.get('code_hash')}, "
+                              f"this is {self.code}: {_FRESH})")
+        return dict(old.get("cells", {}))
 
     def is_done(self, cell: Cell) -> bool:
         return self._path(cell, "kpis").exists()
@@ -93,6 +117,7 @@ class ResultsStore:
             "name": self.spec.name,
             "spec": self.spec.source,
             "spec_hash": self.spec.hash,
+            "scenario_sha256": self.spec.scenario_sha256,
             "code_hash": self.code,
             "seed": self.spec.seed,
             "versions": package_versions(),
@@ -102,10 +127,18 @@ class ResultsStore:
 
     def load(self, cells: list[Cell]) -> tuple[pd.DataFrame, ...]:
         """All finished cells' KPIs, ledgers, states and events, in the experiment's
-        cell order."""
+        cell order; ConfigError naming a cell file that cannot be read."""
         done = [c for c in cells if self.is_done(c)]
         if not done:
             return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-        return tuple(pd.concat([pd.read_parquet(self._path(c, what)) for c in done],
-                               ignore_index=True)
+        return tuple(pd.concat([self._read(c, what) for c in done], ignore_index=True)
                      for what in ("kpis", "ledger", "state", "events"))
+
+    def _read(self, cell: Cell, what: str) -> pd.DataFrame:
+        path = self._path(cell, what)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's errors are both
+            raise ConfigError("out", str(path), "a readable cell file (delete the cell's "
+                              f"files and rerun to compute it again; {type(exc).__name__})"
+                              ) from None

@@ -2,7 +2,8 @@
 
 Units on every axis come from the KPI registry; large numbers get thousands
 separators (and K / M suffixes where they would not fit). Fonts fall back to
-a CJK font when one is installed, so Chinese variant names show.
+a CJK font when one is installed, so Chinese variant names show. Every string
+is plain text: a ``$`` in a variant's name is a dollar sign, never mathtext.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def apply_style() -> None:
         "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
         "legend.frameon": False, "legend.fontsize": 8.5, "figure.dpi": 100,
         "savefig.dpi": 110, "savefig.bbox": "tight", "svg.hashsalt": "sim",
+        "text.parse_math": False, "text.usetex": False,  # user strings are plain text
     })
 
 

@@ -100,6 +100,13 @@ def _usage_notes(results, variant: str, point: int) -> str:
         if not events.empty:
             used += _event_notes(events[events.strategy == label], n_reps)
         notes.append(used)
+    if not events.empty:
+        moves = events[events.event == "counter_move"]
+        if not moves.empty:
+            chains = ", ".join(sorted(set(moves.detail)))
+            notes.append(f"payment platforms answered with counter-subsidies in {chains} "
+                         f"({moves.replication.nunique()} of {n_reps} replications, first on day "
+                         f"{moves.day.min():.0f})")
     return "; ".join(notes) + "." if notes else ""
 
 

@@ -8,12 +8,11 @@ type raises :class:`sim.config.ConfigError` naming the key.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sim.config import ConfigError, apply_overrides, build
+from sim.config import ConfigError, apply_overrides, build, read_toml
 from sim.scenarios.catalog import CATEGORIES, CHAIN_CATEGORY, CHAINS, CHANNELS
 from sim.scenarios.schema import Scenario
 
@@ -37,13 +36,7 @@ def scenario_data(name_or_path: str | Path) -> dict[str, Any]:
                               "a shipped scenario (" + ", ".join(scenario_names())
                               + ") or a path to a .toml file")
         path = _HERE / f"{name_or_path}.toml"
-    if not path.exists():
-        raise ConfigError("scenario", str(name_or_path), "an existing scenario file")
-    with path.open("rb") as fh:
-        try:
-            return tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("scenario", str(path), f"valid TOML ({exc})") from None
+    return read_toml(path, "scenario", "scenario file")
 
 
 def load_scenario(name_or_path: str | Path | Scenario,
