@@ -27,14 +27,14 @@ EVENTS: dict[str, str] = {
     "withdrawn": "open offers withdrawn, unaccepted (count: payees)",
     "ended": "terms ended (count: payees or customers; detail: why)",
     "cancelled_backlash": "exclusivity cancelled by an institution after complaints",
-    "budget_exhausted": "the budget ran out: the lever stops spending (detail: yuan spent)",
+    "budget_exhausted": "the budget ran out: the lever stops spending (detail: the budget)",
     "over_budget": "costs owed under signed contracts went past the budget (first day)",
     "counter_move": "a payment platform answered with a counter-subsidy (detail: chain)",
     "window_closed": "the lever's window closed (detail: budget used)",
 }
 
 # Events a verdict must mention: they change how the result should be read.
-NOTABLE = ("budget_exhausted", "over_budget", "cancelled_backlash")
+NOTABLE = ("budget_exhausted", "over_budget", "cancelled_backlash", "counter_move")
 
 COLUMNS = ("day", "strategy", "event", "count", "detail")
 

@@ -25,7 +25,7 @@ from sim.config import ConfigError, Options
 from sim.engine import VectorizedEngine
 from sim.events import EventLog
 from sim.ledger import Ledger
-from sim.metrics import MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
+from sim.metrics import KPI_NAMES, MAU_WINDOW_DAYS, RETENTION_DAYS, MetricsCollector
 from sim.payments import Payments, Saving
 from sim.rng import Streams
 from sim.scenarios import load_scenario
@@ -46,8 +46,13 @@ __all__ = ["EcosystemModel"]
 
 log = logging.getLogger(__name__)
 
-SHARE_EMA_DAYS = 7.0   # platforms watch a 7-day moving average of chain volumes
+VOLUME_EMA_DAYS = 7.0  # ecosystem_state reports a 7-day moving average of chain volumes
 ENGINES = ("vectorized", "reference")
+
+
+def _kpi_reporter(name: str):
+    """A Mesa model reporter giving KPI ``name`` of the day just simulated."""
+    return lambda model: model.metrics.latest(name)
 
 
 class EcosystemModel(mesa.Model):
@@ -96,7 +101,9 @@ class EcosystemModel(mesa.Model):
         self.merchants = self.world.merchants
         self.ledger_book = Ledger()
         self.metrics = MetricsCollector()
-        self.clock = Clock(self.step)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: _kpi_reporter(name) for name in KPI_NAMES})
+        self.clock = Clock(self._simulate_day)
         self.bank = Bank(self, self.params.bank)
         sp = self.params.platforms
         self.platforms = [
@@ -148,10 +155,17 @@ class EcosystemModel(mesa.Model):
             from tqdm import tqdm
 
             for _ in tqdm(range(days), desc="days", unit="day"):
-                self.clock.run(1)
+                self.step()
         else:
-            self.clock.run(days)
+            for _ in range(days):
+                self.step()
         return self.kpis
+
+    def step(self) -> None:
+        """Simulate exactly one more day, as ``run(1)`` does (Mesa's contract: Mesa
+        counts ``steps``; ``datacollector`` holds one row of KPIs per day)."""
+        self.clock.run(1)
+        self.datacollector.collect(self)
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -190,19 +204,17 @@ class EcosystemModel(mesa.Model):
         return pd.DataFrame(rows)
 
     # ---------------------------------------------------------------- the day
-    def step(self) -> None:
-        """Simulate one day (called by the clock; do not call directly)."""
+    def _simulate_day(self) -> None:
+        """Simulate one day (called by the clock once a day)."""
         day = self.clock.today
-        pop = self.customers
-        accounts_before = int(pop.has_account.sum())
         peer_share = self.engine.peer_share()
         for s in self.strategies:
             s.mark_window(day)
-        installs = self._adopt(day, peer_share).size
+        self._adopt(day, peer_share)
         for s in self.strategies:
             s.before_payments(day)
         pay = self._pay(day, peer_share)
-        installs += self._resolve_stuck(day, pay)
+        self._resolve_stuck(day, pay)
         pay.tally(self.merchants.n)
         for s in self.strategies:
             s.after_payments(day, pay)
@@ -211,18 +223,18 @@ class EcosystemModel(mesa.Model):
         self.engine.age(day, self.streams)
         self.engine.deposits()
         self._review_merchants(day)
-        self._watch_chain_shares(day, flows["chain_volume"])
-        self._record(day, pay, flows, installs, accounts_before)
+        self._watch_chain_shares(day, pay)
+        self._record(day, pay, flows)
 
-    def _adopt(self, day: int, peer_share: np.ndarray) -> np.ndarray:
-        """App adoption: p_i = p * digital_i + q * x_i + push_i (Bass-type hazard)."""
+    def _adopt(self, day: int, peer_share: np.ndarray) -> None:
+        """App adoption: p_i = p * digital_i + q * x_i + push_i (Bass-type hazard); the
+        population counts the installs (``new_app_users``)."""
         push = None
         for s in self.strategies:
             extra = s.adoption_push(day)
             if extra is not None:
                 push = extra if push is None else push + extra
-        return self.engine.adopt(day, peer_share, push,
-                                 self.streams.daily("customers.adoption", day))
+        self.engine.adopt(day, peer_share, push, self.streams.daily("customers.adoption", day))
 
     def _pay(self, day: int, peer_share: np.ndarray) -> Payments:
         """Draw the day's payments and choose their channels."""
@@ -247,49 +259,38 @@ class EcosystemModel(mesa.Model):
             return None
         return Saving(self.price_discount.astype(np.float32), app)
 
-    def _resolve_stuck(self, day: int, pay: Payments) -> int:
+    def _resolve_stuck(self, day: int, pay: Payments) -> None:
         """Payers facing a payee that accepts only the bank app, without the app (or
         having abandoned it):
         they install it with probability ``need_rate`` (opening an account if
-        needed) or pay at a branch counter (cash). Returns new installs."""
+        needed) or pay at a branch counter (cash)."""
         stuck = np.flatnonzero(pay.stuck)
         pay.fallback = np.zeros(pay.size, bool)
         if stuck.size == 0:
-            return 0
+            return
         rng = self.streams.daily("customers.need", day)
         adopt = rng.random(stuck.size) < self.params.adoption.need_rate
         pop = self.customers
         adopters = np.unique(pay.payer[stuck[adopt]])
         pop.open_accounts(adopters, day, self.params.bank.p_debit_card, rng)
         pop.abandoned[adopters] = False  # a bank-only payee makes even a hunter use the app
-        new = pop.install_apps(adopters, day)
+        pop.install_apps(adopters, day)
         pay.channel[stuck[adopt]] = BANK_APP
         pay.channel[stuck[~adopt]] = CASH
         pay.fallback[stuck[~adopt]] = True
-        return int(new.size)
 
     def _settle(self, day: int, pay: Payments) -> dict[str, Any]:
-        """Route the money: channel volumes, acquiring fees, payee receipts.
-
-        Fees are computed per payee from its receipts (an M-sized sum), not
-        per payment: the bank earns its fee rate on all a bank payee receives.
-        """
-        book = self.merchants
-        chain_volume, receipts = pay.chain_volume, pay.receipts
-        on_bank = book.on_bank()
-        bank_volume = float(receipts[on_bank].sum())
-        fee = float((receipts * book.bank_fee_rate)[on_bank].sum())
-        self.ledger_book.book(day, "acquiring_fee", fee)
-        for platform in self.platforms:
-            acquired = book.acquirer == platform.acquirer
-            platform.fee_revenue += float(receipts[acquired].sum()) * platform.params.fee_rate
-            discount = self.price_discount[:, platform.channel]
-            platform.subsidy_spent += float((discount * chain_volume[:, platform.channel]).sum())
+        """Route the day's money: the bank settles its payees' receipts (fees net of
+        the wallet and card legs, corporate deposits), each platform books its own."""
         if day == 0:
-            self._set_demand_reference(chain_volume)
-        book.settle(day, receipts, pay.app_receipts)
-        return {"volume": chain_volume.sum(axis=0), "chain_volume": chain_volume,
-                "bank_volume": bank_volume, "fee": fee}
+            self._set_demand_reference(pay.chain_volume)
+        acquiring = self.bank.settle(day, pay)
+        for platform in self.platforms:
+            platform.settle(day, pay)
+        on_bank = self.merchants.on_bank()
+        return {"volume": pay.chain_volume.sum(axis=0),
+                "bank_volume": float(pay.channel_receipts[on_bank, :CASH].sum()),
+                "fee": float(acquiring.fee.sum()), "leg_cost": float(acquiring.leg_cost.sum())}
 
     @staticmethod
     def _bank_share(chain_volume: np.ndarray) -> np.ndarray:
@@ -306,10 +307,9 @@ class EcosystemModel(mesa.Model):
         self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
 
     def _review_merchants(self, day: int) -> None:
-        m = self.params.merchants
-        self.merchants.end_waivers(day)
-        self.merchants.review(day, m.switching_cost, m.beta_fee, m.beta_demand,
-                              m.review_interval_days, self.streams.daily("merchants.review", day))
+        """Terms that reach their end day end; payees due review their acquirer."""
+        self.merchants.review(day, self.params.merchants,
+                              self.streams.daily("merchants.review", day))
 
     def screen_claims(self, day: int, abusive: np.ndarray) -> np.ndarray:
         """Pass promotion claims through every active risk control; returns approved.
@@ -326,43 +326,44 @@ class EcosystemModel(mesa.Model):
         self.refused_genuine += int((~approved & ~abusive).sum())
         return approved
 
-    def _watch_chain_shares(self, day: int, chain_volume: np.ndarray) -> None:
-        """Platforms see the bank app's share of each chain's volume (7-day EMA)."""
+    def _watch_chain_shares(self, day: int, pay: Payments) -> None:
+        """Platforms count the day's payments by chain and channel and may answer a
+        rise of the bank app's share (sim/agents/platforms.py); the 7-day moving
+        average of chain volumes is kept for :meth:`ecosystem_state`."""
         if day == 0:
-            self._chain_volume_ema = chain_volume.copy()
+            self._chain_volume_ema = pay.chain_volume.copy()
         else:
-            self._chain_volume_ema += (chain_volume - self._chain_volume_ema) / SHARE_EMA_DAYS
-        share = self._bank_share(self._chain_volume_ema)
+            self._chain_volume_ema += (pay.chain_volume - self._chain_volume_ema) / VOLUME_EMA_DAYS
         for platform in self.platforms:
-            platform.observe(day, share)
+            platform.observe(day, pay.chain_count, pay.chain_volume)
 
-    def _record(self, day: int, pay: Payments, flows: dict[str, Any], installs: int,
-                accounts_before: int) -> None:
+    def _record(self, day: int, pay: Payments, flows: dict[str, Any]) -> None:
         pop, book = self.customers, self.merchants
-        retail = pop.retail_deposits()
+        retail, retail_new = pop.retail_deposits()
         corporate = float(book.balance.sum())
         counts = pop.census(day, MAU_WINDOW_DAYS, RETENTION_DAYS)
-        nii, cards = self.bank.book_balance_sheet(day, retail, corporate, counts["credit_cards"])
+        balance_sheet = self.bank.book_balance_sheet(day, retail, corporate,
+                                                     counts["credit_cards"], counts["accounts"])
         ledger = self.ledger_book
         spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))
         volume = flows["volume"]
         refused, self.refused_genuine = self.refused_genuine, 0
         self.metrics.record(day, {
             **counts,
+            **pop.take_counts(),
+            **balance_sheet,
             "claims_refused_genuine": refused,
             "customers": pop.n,
             "retail_deposits": retail,
+            "retail_deposits_new_accounts": retail_new,
             "corporate_deposits": corporate,
             "merchants_on_bank": int(book.on_bank().sum()),
-            "new_accounts": counts["accounts"] - accounts_before,
-            "new_app_users": installs,
             "payments": pay.size,
             "fallback_payments": int(pay.fallback.sum()),
             **{f"volume_{ch}": float(volume[k]) for k, ch in enumerate(CHANNELS)},
             "volume_bank_acquired": flows["bank_volume"],
             "fee_income": flows["fee"],
-            "net_interest_income": nii,
-            "card_income": cards,
+            "acquiring_cost": flows["leg_cost"],
             "strategy_spend": spend,
             "abuse_loss": 0.0 - ledger.day_total(day, "abuse"),
             "net_contribution": ledger.day_total(day),

@@ -102,10 +102,14 @@ def test_spend_never_exceeds_a_tight_budget(spec):
     model, kpis = run([tight], seed=1, days=120, customers={"population.customers": 5000})
     ledger = model.ledger
     spent = -ledger[ledger.kind.isin(["strategy", "abuse"])].amount.sum()
-    assert 0 < spent <= 20_000.0 + 1e-6
-    assert spent == pytest.approx(kpis.strategy_spend.sum())
     label = spec["kind"]
-    assert ledger[ledger.kind != "income"].cause.str.startswith(label + ":").all()
+    # Counter service under a signed exclusive contract is owed beyond the budget
+    # (issue 13, fault 2), and announced; nothing else may pass the cap.
+    owed = -ledger[ledger.cause == f"{label}:counter_service"].amount.sum()
+    assert 0 < spent - owed <= 20_000.0 + 1e-6
+    assert (spent <= 20_000.0 + 1e-6) or "over_budget" in set(model.events.event)
+    assert spent == pytest.approx(kpis.strategy_spend.sum())
+    assert ledger[ledger.kind.isin(["strategy", "abuse"])].cause.str.startswith(label + ":").all()
 
 
 def test_typed_class_and_table_form_give_identical_runs():
@@ -149,33 +153,6 @@ def test_unknown_segment_is_reported_when_the_model_knows_its_segments():
     with pytest.raises(ConfigError, match="strategies\\[0\\].segments"):
         EcosystemModel("city", seed=0, overrides={"population.customers": 300},
                        strategies=[{**SPEND_SAVE, "segments": ["pensioners"]}])
-
-
-def test_platforms_counter_subsidise_when_the_bank_passes_their_threshold():
-    small = {"population.customers": 3000, "platforms.wechat_pay.counter_threshold": 0.0,
-             "platforms.wechat_pay.counter_delay_days": 5}
-    model = EcosystemModel("city", seed=0, overrides=small)
-    model.run(80)
-    wechat = model.platforms[0]
-    assert wechat.counter_moves and wechat.subsidy_spent > 0
-    assert all(end - start == 60 for _, start, end in wechat.counter_moves)
-    off = {**small, "platforms.wechat_pay.counter_enabled": False}
-    quiet = EcosystemModel("city", seed=0, overrides=off)
-    quiet.run(80)
-    assert not quiet.platforms[0].counter_moves and quiet.platforms[0].subsidy_spent == 0
-
-
-def test_counter_subsidy_shifts_volume_to_the_platform():
-    base = {"population.customers": 3000, "platforms.alipay.counter_enabled": False}
-    react = {**base, "platforms.wechat_pay.counter_threshold": 0.0,
-             "platforms.wechat_pay.counter_delay_days": 0,
-             "platforms.wechat_pay.counter_discount": 0.2}
-    quiet = {**base, "platforms.wechat_pay.counter_enabled": False}
-    a = EcosystemModel("city", seed=3, overrides=react).run(30)
-    b = EcosystemModel("city", seed=3, overrides=quiet).run(30)
-    share = lambda k: (k.volume_wechat / (k.volume_wechat + k.volume_alipay)).iloc[5:].mean()  # noqa: E731
-    assert share(a) > share(b)
-    assert np.isfinite(a.to_numpy()).all()
 
 
 def test_every_kind_runs_with_default_unlimited_budgets():

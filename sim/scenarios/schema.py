@@ -153,6 +153,7 @@ class Adoption:
     need_rate: float = _c(PROBABILITY)            # P(adopt) when a payee accepts only the bank
     dormant_after_days: int = _c(Interval(1, None))  # unused this long: dormant, may be uninstalled
     uninstall_rate_per_day: float = _c(PROBABILITY)  # dormant apps uninstalled per day
+    promotion_response_per_yuan: float = _c(NON_NEGATIVE)  # install p/day per yuan/month offered
 
 
 @dataclass(frozen=True)
@@ -161,27 +162,41 @@ class Bank:
 
     nim_retail_annual: float = _c(Interval(0, 0.2))     # net interest margin on retail deposits
     nim_corporate_annual: float = _c(Interval(0, 0.2))  # on corporate (settlement) deposits
-    acquiring_fee_rate: float = _c(Interval(0, 0.05))   # merchant fee on volume the bank acquires
+    acquiring_fee_rate: float = _c(Interval(0, 0.05))   # merchant fee on non-cash receipts acquired
+    wallet_leg_cost_rate: float = _c(Interval(0, 0.05))  # platform's cut of a wallet receipt
+    card_leg_cost_rate: float = _c(Interval(0, 0.05))   # issuer + network fee of a card receipt
     p_debit_card: float = _c(PROBABILITY)             # new accounts that take a debit card
     credit_card_rate_per_day: float = _c(PROBABILITY)  # cross-sell hazard for active app users
     card_income_per_day_yuan: float = _c(NON_NEGATIVE)  # margin of one credit card per day
-    wallet_share_base: float = _c(PROBABILITY)   # share of wallet of an account holder, no habit
+    account_cost_yuan_per_year: float = _c(NON_NEGATIVE)  # servicing an account (and its card)
+    account_close_rate_per_day: float = _c(PROBABILITY)   # dormant new accounts closed per day
+    wallet_share_base: float = _c(PROBABILITY)   # share of wallet of an established account
     wallet_share_gain: float = _c(PROBABILITY)   # extra share when the bank app is the habit
-    wallet_share_days: float = _c(POSITIVE)      # relaxation time of the share of wallet
-    float_days: float = _c(POSITIVE)             # days of receipts a merchant keeps at its bank
-    institution_float_days: float = _c(POSITIVE)  # the same for institutions (fees held longer)
+    wallet_share_days: float = _c(Interval(1, None))  # relaxation time of the share of wallet
+    float_days: float = _c(Interval(1, None))    # days of receipts a merchant keeps at its bank
+    institution_float_days: float = _c(Interval(1, None))  # the same for institutions
+
+    def validate(self, path: str) -> None:
+        total = self.wallet_share_base + self.wallet_share_gain
+        if total > 1.0 + 1e-12:
+            raise ConfigError(f"{path}.wallet_share_base", self.wallet_share_base,
+                              f"<= 1 - wallet_share_gain = {1.0 - self.wallet_share_gain:g} "
+                              "(no one keeps more than their savings at the bank)")
 
 
 @dataclass(frozen=True)
 class Platform:
-    """A third-party payment platform and its counter-move rule."""
+    """A third-party payment platform and its counter-move rule (sim/agents/platforms.py)."""
 
     fee_rate: float = _c(Interval(0, 0.05))
     counter_enabled: bool
-    counter_threshold: float = _c(PROBABILITY)   # bank's share of a chain's volume that triggers
-    counter_delay_days: int = _c(Interval(0, None))
-    counter_duration_days: int = _c(Interval(1, None))
-    counter_discount: float = _c(Interval(0, 0.5))  # fraction of amount subsidised to payers
+    counter_rise: float = _c(Interval(0, 1, closed="right"))  # app share rise that triggers
+    counter_window_days: int = _c(Interval(1, None))    # days over which that share is counted
+    counter_min_payments: int = _c(Interval(1, None))   # payments needed in the window to react
+    counter_delay_days: int = _c(Interval(0, None))     # from the trigger to the first subsidy
+    counter_duration_days: int = _c(Interval(1, None))  # one period; renewed while the rise holds
+    counter_discount: float = _c(Interval(0, 0.5))  # fraction of each amount paid back to payers
+    counter_cap_yuan: float = _c(NON_NEGATIVE)      # at most this per payment (at the mean amount)
 
 
 @dataclass(frozen=True)
@@ -201,8 +216,9 @@ class Merchants:
 
     review_interval_days: int = _c(Interval(1, None))
     switching_cost: float = _c(NON_NEGATIVE)     # utility cost of changing acquirer
-    beta_fee: float = _c(NON_NEGATIVE)           # utility per 1,000 yuan of monthly fees saved
+    beta_fee: float = _c(NON_NEGATIVE)           # utility per 1,000 yuan (present value)
     beta_demand: float = _c(NON_NEGATIVE)        # utility per unit share of bank-app volume
+    offer_discount_monthly: float = _c(Interval(0, 1))  # discount rate on an offer's months
 
 
 @dataclass(frozen=True)
@@ -242,6 +258,13 @@ class Scenario:
         total = sum(s.share for s in self.segments.values())
         if abs(total - 1.0) > 1e-6:
             raise ConfigError("segments.*.share", round(total, 6), "shares summing to 1")
+        top_affinity = max(s.digital_affinity for s in self.segments.values())
+        a = self.adoption
+        if a.external_rate * top_affinity + a.imitation_rate > 1.0 + 1e-12:
+            raise ConfigError("adoption.external_rate", a.external_rate,
+                              "<= (1 - imitation_rate) / the largest digital_affinity = "
+                              f"{(1.0 - a.imitation_rate) / top_affinity:g} (the daily "
+                              "adoption probability p g_i + q x_i stays <= 1)")
         accounts = sum(s.share * s.p_account for s in self.segments.values())
         if self.adoption.initial_share > accounts + 1e-9:
             raise ConfigError("adoption.initial_share", self.adoption.initial_share,

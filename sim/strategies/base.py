@@ -83,9 +83,16 @@ def _check_param(value: Any, spec: Param, field: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(field, value, "a table")
         return value
-    if spec.type is float and isinstance(value, float) and math.isinf(value):
-        return value
-    value = check_type(value, spec.type, field)
+    if spec.type is float and value == math.inf and spec.default == math.inf:
+        return math.inf  # +inf where it is the default: unlimited (a budget)
+    try:
+        value = check_type(value, spec.type, field)
+    except ConfigError as exc:
+        if exc.allowed != "a finite number":
+            raise
+        unlimited = ", or inf for unlimited" if spec.default == math.inf else ""
+        rule = f" {spec.check.describe()}" if spec.check is not None else ""
+        raise ConfigError(field, value, f"a finite number{rule}{unlimited}") from None
     if spec.check is not None and not spec.check(value):
         raise ConfigError(field, value, spec.check.describe())
     return value
@@ -264,7 +271,7 @@ class Strategy:
         """Record ``budget_exhausted`` the first time the budget runs out."""
         if not self.exhausted_:
             self.exhausted_ = True
-            self.event(day, "budget_exhausted", 1, f"{self.spent_:.0f}")
+            self.event(day, "budget_exhausted", 1, f"budget {self.budget:.0f} yuan")
 
     def affordable(self, unit_cost: float, wanted: int) -> int:
         """How many of ``wanted`` items at ``unit_cost`` yuan the remaining budget pays for
