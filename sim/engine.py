@@ -15,6 +15,7 @@ from sim import kernels
 from sim.memory import keep_freed_memory
 from sim.metrics import MAU_WINDOW_DAYS
 from sim.payments import PaymentDraw, Payments, Saving, choose_channels
+from sim.scenarios.catalog import BANK_APP, CASH
 
 __all__ = ["VectorizedEngine"]
 
@@ -59,6 +60,33 @@ class VectorizedEngine:
     def record(self, day: int, pay: Payments) -> None:
         self.pop.record_payments(day, pay.payer, pay.channel,
                                  self.params.channels.habit_learning_rate, pay.in_order)
+
+    def resolve_stuck(self, day: int, pay: Payments, rng: np.random.Generator) -> None:
+        """Payers facing a payee that accepts only the bank app, without the app (or
+        having abandoned it), install it with probability ``adoption.need_rate``
+        (opening an account if needed) and pay with it; the others pay in cash at a
+        branch counter (``pay.fallback``)."""
+        stuck = np.flatnonzero(pay.stuck)
+        pay.fallback = np.zeros(pay.size, bool)
+        if stuck.size == 0:
+            return
+        params = self.model.params
+        adopt = rng.random(stuck.size) < params.adoption.need_rate
+        pop = self.pop
+        adopters = np.unique(pay.payer[stuck[adopt]])
+        pop.open_accounts(adopters, day, params.bank.p_debit_card, rng)
+        pop.abandoned[adopters] = False  # a bank-only payee makes even a hunter use the app
+        pop.install_apps(adopters, day)
+        pay.channel[stuck[adopt]] = BANK_APP
+        pay.channel[stuck[~adopt]] = CASH
+        pay.fallback[stuck[~adopt]] = True
+
+    def end_day(self, day: int, pay: Payments, streams) -> None:
+        """After the money moved: habits and last use learn from the day's payments,
+        apps and accounts age, shares of wallet relax."""
+        self.record(day, pay)
+        self.age(day, streams)
+        self.deposits()
 
     def age(self, day: int, streams) -> None:
         """Dormant apps are uninstalled, dormant new accounts closed; monthly-active users

@@ -205,26 +205,23 @@ class EcosystemModel(mesa.Model):
 
     # ---------------------------------------------------------------- the day
     def _simulate_day(self) -> None:
-        """Simulate one day (called by the clock once a day)."""
+        """Simulate one day (called by the clock once a day): the verbs in order."""
         day = self.clock.today
+        self._each_strategy("mark_window", day)
         peer_share = self.engine.peer_share()
-        for s in self.strategies:
-            s.mark_window(day)
         self._adopt(day, peer_share)
-        for s in self.strategies:
-            s.before_payments(day)
+        self._each_strategy("before_payments", day)
         pay = self._pay(day, peer_share)
-        self._resolve_stuck(day, pay)
-        pay.tally(self.merchants.n)
-        for s in self.strategies:
-            s.after_payments(day, pay)
+        self._each_strategy("after_payments", day, pay)
         flows = self._settle(day, pay)
-        self.engine.record(day, pay)
-        self.engine.age(day, self.streams)
-        self.engine.deposits()
+        self.engine.end_day(day, pay, self.streams)
         self._review_merchants(day)
         self._watch_chain_shares(day, pay)
         self._record(day, pay, flows)
+
+    def _each_strategy(self, hook: str, *args) -> None:
+        for strategy in self.strategies:
+            getattr(strategy, hook)(*args)
 
     def _adopt(self, day: int, peer_share: np.ndarray) -> None:
         """App adoption: p_i = p * digital_i + q * x_i + push_i (Bass-type hazard); the
@@ -237,13 +234,16 @@ class EcosystemModel(mesa.Model):
         self.engine.adopt(day, peer_share, push, self.streams.daily("customers.adoption", day))
 
     def _pay(self, day: int, peer_share: np.ndarray) -> Payments:
-        """Draw the day's payments and choose their channels."""
+        """Draw the day's payments, choose their channels (payers stuck at a bank-only
+        payee install the app or pay at a counter) and tally them."""
         rng = self.streams.daily("customers.payments", day)
         pay = self.engine.draw(day, rng)
         saving = self._saving(day, pay)
         asc = np.array(self.params.channels.asc.as_tuple()) + self.utility_shift
         pay.stuck = self.engine.choose(pay, self.merchants.accepts(day), peer_share, asc, saving,
                                        rng)
+        self.engine.resolve_stuck(day, pay, self.streams.daily("customers.need", day))
+        pay.tally(self.merchants.n)
         return pay
 
     def _saving(self, day: int, pay: Payments) -> Saving | None:
@@ -259,31 +259,11 @@ class EcosystemModel(mesa.Model):
             return None
         return Saving(self.price_discount.astype(np.float32), app)
 
-    def _resolve_stuck(self, day: int, pay: Payments) -> None:
-        """Payers facing a payee that accepts only the bank app, without the app (or
-        having abandoned it):
-        they install it with probability ``need_rate`` (opening an account if
-        needed) or pay at a branch counter (cash)."""
-        stuck = np.flatnonzero(pay.stuck)
-        pay.fallback = np.zeros(pay.size, bool)
-        if stuck.size == 0:
-            return
-        rng = self.streams.daily("customers.need", day)
-        adopt = rng.random(stuck.size) < self.params.adoption.need_rate
-        pop = self.customers
-        adopters = np.unique(pay.payer[stuck[adopt]])
-        pop.open_accounts(adopters, day, self.params.bank.p_debit_card, rng)
-        pop.abandoned[adopters] = False  # a bank-only payee makes even a hunter use the app
-        pop.install_apps(adopters, day)
-        pay.channel[stuck[adopt]] = BANK_APP
-        pay.channel[stuck[~adopt]] = CASH
-        pay.fallback[stuck[~adopt]] = True
-
     def _settle(self, day: int, pay: Payments) -> dict[str, Any]:
         """Route the day's money: the bank settles its payees' receipts (fees net of
         the wallet and card legs, corporate deposits), each platform books its own."""
         if day == 0:
-            self._set_demand_reference(pay.chain_volume)
+            self._set_day0_references(pay.chain_volume)
         acquiring = self.bank.settle(day, pay)
         for platform in self.platforms:
             platform.settle(day, pay)
@@ -299,12 +279,18 @@ class EcosystemModel(mesa.Model):
         return np.divide(chain_volume[:, BANK_APP], total, out=np.zeros(len(CHAINS)),
                          where=total > 0)
 
-    def _set_demand_reference(self, chain_volume: np.ndarray) -> None:
+    def _set_day0_references(self, chain_volume: np.ndarray) -> None:
         """Day 0's bank-app share of each chain's volume: the level at which the
-        demand term of merchants' reviews is zero (their calibration point)."""
+        demand term of merchants' reviews is zero (their calibration point); the
+        payees' bank-app and non-cash averages start at their chain's day-0 shares."""
         ref = self._bank_share(chain_volume)
-        self.merchants.demand_ref = ref
-        self.merchants.bank_app_ema = self.merchants.receipts_ema * ref[self.merchants.chain]
+        book = self.merchants
+        book.demand_ref = ref
+        book.bank_app_ema = book.receipts_ema * ref[book.chain]
+        total = chain_volume.sum(axis=1)
+        noncash = np.divide(total - chain_volume[:, CASH], total, out=np.ones(len(CHAINS)),
+                            where=total > 0)
+        book.noncash_ema = book.receipts_ema * noncash[book.chain]
 
     def _review_merchants(self, day: int) -> None:
         """Terms that reach their end day end; payees due review their acquirer."""

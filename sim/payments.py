@@ -90,7 +90,6 @@ class Payments:
     chain_volume: np.ndarray | None = None      # chain x channel
     channel_receipts: np.ndarray | None = None  # payee x channel
     receipts: np.ndarray | None = None          # per payee, every channel
-    app_receipts: np.ndarray | None = None      # per payee, paid with the bank app
     chain_count: np.ndarray | None = None       # payments (not yuan), chain x channel
 
     @property
@@ -99,8 +98,8 @@ class Payments:
 
     def tally(self, n_payees: int) -> None:
         """Sum the day's yuan by chain x channel and by payee x channel, and count the
-        payments by chain x channel (channels must be final); a payee's receipts and
-        its bank-app receipts follow from its row.
+        payments by chain x channel (channels must be final); a payee's receipts
+        follow from its row.
 
         Each fixed part of the events is summed on its own (in parallel), then the
         parts are added in order: the same bytes on one thread or two."""
@@ -110,7 +109,6 @@ class Payments:
         self.chain_volume, self.channel_receipts, self.chain_count = (
             sum(arrays[1:], arrays[0]) for arrays in zip(*parts_sums, strict=True))
         self.receipts = self.channel_receipts.sum(axis=1)
-        self.app_receipts = self.channel_receipts[:, BANK_APP].copy()
 
 
 @dataclass

@@ -98,7 +98,7 @@ class Bank(mesa.Agent):
         ledger = self.model.ledger_book
         ledger.book(day, "acquiring_fee", float(acq.fee.sum()))
         ledger.book(day, "acquiring_leg_cost", -float(acq.leg_cost.sum()))
-        self.model.merchants.settle(day, pay.receipts, pay.app_receipts)
+        self.model.merchants.settle(day, pay.channel_receipts)
         return acq
 
     def book_balance_sheet(self, day: int, retail: float, corporate: float,

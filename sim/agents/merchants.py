@@ -94,6 +94,7 @@ class MerchantBook:
         self.standard_fee_rate = 0.0                          # the bank's fee without a contract
         self.next_review = np.zeros(m, np.int32)
         self.receipts_ema = np.zeros(m)                       # yuan per day
+        self.noncash_ema = np.zeros(m)                        # yuan per day not in cash
         self.bank_app_ema = np.zeros(m)                       # yuan per day paid by bank app
         self.balance = np.zeros(m)                            # deposits at the focal bank, yuan
         self.float_days = np.ones(m)                          # days of receipts kept at the bank
@@ -177,8 +178,9 @@ class MerchantBook:
         return self.chain_start[chain] + idx
 
     def monthly_fee(self, ids: np.ndarray) -> np.ndarray:
-        """The bank's fee on each payee's receipts over a month (yuan, 30-day EMA)."""
-        return self.bank_fee_rate[ids] * self.receipts_ema[ids] * DAYS_PER_MONTH
+        """The bank's fee on each payee's non-cash receipts over a month (yuan, 30-day
+        EMA): no fee is charged on cash, so cash takings are worth no waiver."""
+        return self.bank_fee_rate[ids] * self.noncash_ema[ids] * DAYS_PER_MONTH
 
     # ------------------------------------------------------------- acquirer
     def move_to_bank(self, ids: np.ndarray, fee_rate: float | None = None) -> None:
@@ -197,15 +199,17 @@ class MerchantBook:
         self.bank_fee_rate[ids] = self.standard_fee_rate
 
     # ------------------------------------------------------------- daily
-    def settle(self, day: int, receipts: np.ndarray, bank_app_receipts: np.ndarray) -> None:
-        """Book a day's receipts (yuan per payee): EMAs and bank deposits.
+    def settle(self, day: int, channel_receipts: np.ndarray) -> None:
+        """Book a day's receipts (yuan, payee x channel): EMAs and bank deposits.
 
         A bank-acquired payee's balance follows b <- b (1 - 1/F) + r, whose
         steady state is F days of receipts (F = ``float_days``: longer for
         institutions, which hold collected fees); other payees' balances drain.
         """
+        receipts = channel_receipts.sum(axis=1)
         self.receipts_ema += (receipts - self.receipts_ema) / EMA_DAYS
-        self.bank_app_ema += (bank_app_receipts - self.bank_app_ema) / EMA_DAYS
+        self.bank_app_ema += (channel_receipts[:, BANK_APP] - self.bank_app_ema) / EMA_DAYS
+        self.noncash_ema += (receipts - channel_receipts[:, CASH] - self.noncash_ema) / EMA_DAYS
         self.balance *= 1.0 - 1.0 / self.float_days
         self.balance += np.where(self.on_bank(), receipts, 0.0)
 

@@ -21,6 +21,7 @@ import math
 import mesa
 import numpy as np
 
+from sim.engine import VectorizedEngine
 from sim.metrics import MAU_WINDOW_DAYS
 from sim.payments import Payments, Saving
 from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
@@ -216,3 +217,7 @@ class ReferenceEngine:
     def deposits(self) -> None:
         for agent in self.agents:
             agent.save()
+
+    # The stuck-payer rule and the end of day are the same code for both engines.
+    resolve_stuck = VectorizedEngine.resolve_stuck
+    end_day = VectorizedEngine.end_day

@@ -6,8 +6,9 @@ signed. Each signs with probability ``p_accept`` (``signed``; the others
 ``declined``); the bank installs a code (``device_cost_yuan``) that accepts
 the bank app, WeChat Pay, Alipay and UnionPay cards, moves the stall to the
 bank at ``fee_rate`` and signs a lock-in of ``contract_days`` (a term of the
-merchant book, sim/agents/terms.py). Every signed stall costs
-``running_cost_yuan_per_day``. Receipts settle to the bank: fee income and
+merchant book, sim/agents/terms.py). Every signed stall that still
+settles with the bank costs ``running_cost_yuan_per_day`` (one that left no longer
+uses the code). Receipts settle to the bank: fee income and
 corporate deposits. A lock-in ends at its term (``ended``, detail
 ``lock-in``); when the budget cannot pay a day's running costs or another
 device, rollout stops and every lock-in still running lapses (``ended``,
@@ -53,8 +54,9 @@ class AggregatedQR(Strategy):
         if not self.active(day) or self.stopped_:
             return
         book = self.model_.merchants
-        if self.signed_.size:
-            running = self.signed_.size * self.running_cost_yuan_per_day
+        in_use = int((book.acquirer[self.signed_] == ACQ_BANK).sum())
+        if in_use:
+            running = in_use * self.running_cost_yuan_per_day
             if self.spend(day, "running", running) < running - 1e-9:
                 self._stop(day, "budget")
                 return
