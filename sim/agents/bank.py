@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.scenarios.catalog import ALIPAY, CARD, CASH, CHANNELS, WECHAT
+from sim.scenarios.catalog import ALIPAY, BANK_APP, CARD, WECHAT
 from sim.scenarios.schema import Bank as BankParams
 
 __all__ = ["Acquiring", "Bank"]
@@ -61,11 +61,6 @@ class Bank(mesa.Agent):
             ledger.register(cause, "income")
         for cause in ("acquiring_leg_cost", "account_servicing"):
             ledger.register(cause, "operating")
-        # Per channel: which receipts earn the fee, and the leg cost rate paid on them.
-        self._fee_on = np.array([k != CASH for k in range(len(CHANNELS))], float)
-        self._leg_rate = np.zeros(len(CHANNELS))
-        self._leg_rate[[WECHAT, ALIPAY]] = params.wallet_leg_cost_rate
-        self._leg_rate[CARD] = params.card_leg_cost_rate
 
     def acquiring(self, pay) -> Acquiring:
         """Today's acquiring fee and leg cost of each payee (``pay`` tallied).
@@ -84,11 +79,14 @@ class Bank(mesa.Agent):
         """
         book = self.model.merchants
         on = book.on_bank()
-        receipts = pay.channel_receipts
-        card_pass_through = self.params.card_leg_cost_rate * receipts[:, CARD]
-        fee = np.where(on, book.bank_fee_rate * (receipts @ self._fee_on) + card_pass_through,
-                       0.0)
-        leg = np.where(on, receipts @ self._leg_rate, 0.0)
+        r = pay.channel_receipts
+        # Column sums written out, not ``r @ rates``: a BLAS call here leaves
+        # OpenBLAS threads spinning on the core the kernels' second part needs.
+        p = self.params
+        noncash = r[:, BANK_APP] + r[:, WECHAT] + r[:, ALIPAY] + r[:, CARD]
+        fee = np.where(on, book.bank_fee_rate * noncash + p.card_leg_cost_rate * r[:, CARD], 0.0)
+        leg = np.where(on, p.wallet_leg_cost_rate * (r[:, WECHAT] + r[:, ALIPAY])
+                       + p.card_leg_cost_rate * r[:, CARD], 0.0)
         return Acquiring(fee, leg)
 
     def settle(self, day: int, pay) -> Acquiring:

@@ -49,9 +49,10 @@ class PaymentPlatform(mesa.Agent):
         receipts of payees it acquires, the bank's ``wallet_leg_cost_rate`` on its
         wallet's receipts at bank-acquired payees, and its counter-subsidies paid."""
         book = self.model.merchants
-        own = (book.acquirer == self.acquirer) @ pay.channel_receipts  # yuan by channel
-        leg = book.on_bank() @ pay.channel_receipts[:, self.channel]
-        self.fee_revenue += (float(own[:CASH].sum()) * self.params.fee_rate
+        receipts = pay.channel_receipts  # masked sums, not a BLAS product (see Bank.acquiring)
+        own = receipts[book.acquirer == self.acquirer, :CASH].sum()
+        leg = receipts[book.on_bank(), self.channel].sum()
+        self.fee_revenue += (float(own) * self.params.fee_rate
                              + float(leg) * self.model.params.bank.wallet_leg_cost_rate)
         discount = self.model.price_discount[:, self.channel]
         self.subsidy_spent += float((discount * pay.chain_volume[:, self.channel]).sum())
