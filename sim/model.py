@@ -270,7 +270,7 @@ class EcosystemModel(mesa.Model):
         on_bank = self.merchants.on_bank()
         return {"volume": pay.chain_volume.sum(axis=0),
                 "bank_volume": float(pay.channel_receipts[on_bank, :CASH].sum()),
-                "fee": float(acquiring.fee.sum()), "leg_cost": float(acquiring.leg_cost.sum())}
+                "fee": float(acquiring.income.sum()), "leg_cost": float(acquiring.leg_cost.sum())}
 
     @staticmethod
     def _bank_share(chain_volume: np.ndarray) -> np.ndarray:

@@ -28,19 +28,29 @@ class Acquiring:
     Attributes
     ----------
     fee : array (M,)
-        The bank's fee: its rate for the payee times the payee's non-cash receipts.
+        The bank's own fee: its rate for the payee times the payee's non-cash
+        receipts (what a fee waiver waives).
+    pass_through : array (M,)
+        Issuer and network fees on card receipts, charged to the merchant on top
+        of the bank's fee and paid on (in ``leg_cost`` too).
     leg_cost : array (M,)
         What the bank pays on those receipts: the platform's cut of wallet
         receipts, issuer and network fees of card receipts (none on its own app).
     """
 
     fee: np.ndarray
+    pass_through: np.ndarray
     leg_cost: np.ndarray
 
     @property
+    def income(self) -> np.ndarray:
+        """What the merchant pays the bank, yuan: fee + pass-through."""
+        return self.fee + self.pass_through
+
+    @property
     def margin(self) -> np.ndarray:
-        """Net acquiring margin per payee, yuan: fee - leg cost (may be negative)."""
-        return self.fee - self.leg_cost
+        """Net acquiring margin per payee, yuan: income - leg cost (may be negative)."""
+        return self.income - self.leg_cost
 
 
 class Bank(mesa.Agent):
@@ -74,8 +84,9 @@ class Bank(mesa.Agent):
         2016 card-fee reform priced the acquirer's service fee on top of the
         capped interchange), so they are in both ``fee`` and ``leg_cost``; on
         wallets the bank's rate is all the merchant pays and the platform's cut
-        comes out of it. A strategy that waives a share of the fee forgoes that
-        share of ``fee``; the leg cost stays the bank's.
+        comes out of it. A strategy that waives a share of the bank's fee forgoes
+        that share of ``fee`` (not of the pass-through); the leg cost stays the
+        bank's.
         """
         book = self.model.merchants
         on = book.on_bank()
@@ -84,17 +95,17 @@ class Bank(mesa.Agent):
         # OpenBLAS threads spinning on the core the kernels' second part needs.
         p = self.params
         noncash = r[:, BANK_APP] + r[:, WECHAT] + r[:, ALIPAY] + r[:, CARD]
-        fee = np.where(on, book.bank_fee_rate * noncash + p.card_leg_cost_rate * r[:, CARD], 0.0)
-        leg = np.where(on, p.wallet_leg_cost_rate * (r[:, WECHAT] + r[:, ALIPAY])
-                       + p.card_leg_cost_rate * r[:, CARD], 0.0)
-        return Acquiring(fee, leg)
+        fee = np.where(on, book.bank_fee_rate * noncash, 0.0)
+        card_fees = np.where(on, p.card_leg_cost_rate * r[:, CARD], 0.0)
+        wallet_leg = np.where(on, p.wallet_leg_cost_rate * (r[:, WECHAT] + r[:, ALIPAY]), 0.0)
+        return Acquiring(fee, card_fees, wallet_leg + card_fees)
 
     def settle(self, day: int, pay) -> Acquiring:
         """Settle the day's receipts: book the fees and leg costs, and credit the
         payees' balances (corporate deposits, :meth:`MerchantBook.settle`)."""
         acq = self.acquiring(pay)
         ledger = self.model.ledger_book
-        ledger.book(day, "acquiring_fee", float(acq.fee.sum()))
+        ledger.book(day, "acquiring_fee", float(acq.income.sum()))
         ledger.book(day, "acquiring_leg_cost", -float(acq.leg_cost.sum()))
         self.model.merchants.settle(day, pay.channel_receipts)
         return acq

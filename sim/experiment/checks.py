@@ -94,7 +94,7 @@ def check_cells(spec) -> None:
     """Build every distinct cell's scenario (``load_scenario``) and strategies
     (``make_strategies``) as the model will, raising the model's ConfigError, with
     the sweep point it came from. Cheap: a few milliseconds per distinct scenario."""
-    from sim.experiment.spec import check_segments
+    from sim.experiment.spec import check_world
 
     points = spec.points()
     seen_scenarios: dict[str, Any] = {}
@@ -112,6 +112,6 @@ def check_cells(spec) -> None:
                 seen_strategies.add(skey)
                 path = f"variants[{spec.variant_names().index(cell.variant)}].strategies"
                 built = make_strategies(cell.strategies, path=path)
-                check_segments(built, seen_scenarios[key], path)
+                check_world(built, seen_scenarios[key], path, spec.days)
         except ConfigError as exc:
             raise ConfigError(exc.field, exc.value, exc.allowed + where) from None

@@ -39,7 +39,7 @@ from sim.strategies import make_strategies
 from sim.strategies.base import COMMON
 
 __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed",
-           "check_segments"]
+           "check_world"]
 
 SWEEP_METHODS = ("grid", "zip", "morris", "sobol")
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
@@ -233,7 +233,7 @@ def load_experiment(source: str | Path | dict,
     merged = {**flatten(file_overrides), **(overrides or {})}
     scenario_table = scenario_data(scenario)
     scenario_obj = load_scenario(scenario, merged)  # validates every override
-    variants = _variants(data.get("variants"), scenario_obj)
+    variants = _variants(data.get("variants"), scenario_obj, n_days)
     names = [v.name for v in variants]
     baseline = _get(data, "baseline", str, names[0])
     if baseline not in names:
@@ -268,7 +268,7 @@ class _Seed(Interval):
 _SEED = _Seed(0, MAX_EXACT_INT)
 
 
-def _variants(raw: Any, scenario_obj) -> list[Variant]:
+def _variants(raw: Any, scenario_obj, n_days: int) -> list[Variant]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError("variants", raw, "a non-empty list of [[variants]] tables")
     out, seen = [], set()
@@ -290,19 +290,17 @@ def _variants(raw: Any, scenario_obj) -> list[Variant]:
         if not isinstance(strategies, list):
             raise ConfigError(f"{where}.strategies", strategies, "a list of [[...strategies]]")
         built = make_strategies(strategies, path=f"{where}.strategies")
-        check_segments(built, scenario_obj, f"{where}.strategies")
+        check_world(built, scenario_obj, f"{where}.strategies", n_days)
         out.append(Variant(name, [s.get_params() | {"kind": s.kind} for s in built]))
     return out
 
 
-def check_segments(strategies, scenario_obj, path: str) -> None:
-    """Every segment a strategy targets exists in the scenario."""
-    known = tuple(scenario_obj.segments)
-    for i, s in enumerate(strategies):
-        inner = getattr(s, "inner_", s)
-        for seg in inner.get_params().get("segments") or ():
-            if seg not in known:
-                raise ConfigError(f"{path}[{i}].segments", seg, Options(known).describe())
+def check_world(strategies, scenario_obj, path: str, days: int | None = None) -> None:
+    """Each strategy's own checks against the city and the horizon
+    (:meth:`Strategy.check_world`); errors name the strategy's path (``path[i]``),
+    given to :func:`make_strategies` when it was built."""
+    for s in strategies:
+        s.check_world(scenario_obj, days)
 
 
 def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario_table: dict,

@@ -23,6 +23,9 @@ def signed(x: float) -> str:
 
 
 def money(x: float) -> str:
+    x = x + 0.0  # no "-0 yuan"
+    if abs(x) < 0.5:
+        return "0 yuan"
     a = abs(x)
     if a >= 1e6:
         return f"{x / 1e6:,.2f} M yuan"
@@ -38,6 +41,12 @@ def _effect(row, what: str, fmt=signed) -> str:
     if math.isfinite(lo) and lo <= 0 <= hi:
         return f"no change in {what} distinguishable from zero ({fmt(row['diff'])}, {interval})"
     return f"{fmt(row['diff'])} {what} ({interval})"
+
+
+def _separated(row) -> bool:
+    """The difference's interval excludes zero (one replication: taken as is)."""
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    return not (math.isfinite(lo) and math.isfinite(hi) and lo <= 0 <= hi)
 
 
 def verdicts(results, point: int = 0) -> list[str]:
@@ -56,12 +65,16 @@ def verdicts(results, point: int = 0) -> list[str]:
         spend = cost["incremental_spend"]
         parts[0] += f" for {money(spend)}" if spend > 0 else " at no strategy spend"
         per_user = cost["cost_per_incremental_active_user"]
-        if math.isfinite(per_user):
+        if math.isfinite(per_user) and _separated(rows.loc["app_mau"]):
             parts.append(f"{per_user:,.0f} yuan per incremental active user")
-        parts.append(_effect(rows.loc["net_contribution"], "net contribution",
+        net = rows.loc["net_contribution"]
+        parts.append(_effect(net, "net contribution",
                              fmt=lambda x: ("+" if x >= 0 else "-") + money(abs(x))))
         payback = cost["payback_day"]
-        if spend > 0:
+        if spend > 0 and not _separated(net):
+            parts.append("payback cannot be dated (its net effect is not distinguishable "
+                         "from zero)")
+        elif spend > 0:
             parts.append(f"pays back on day {payback:.0f}" if math.isfinite(payback)
                          else "does not pay back within the horizon")
         notes = _usage_notes(results, variant, point)
@@ -97,6 +110,10 @@ def _usage_notes(results, variant: str, point: int) -> str:
         used = (f"{label} used {money(spent)} of its {money(budget)} budget "
                 f"({spent / budget:.0%})" if math.isfinite(budget) and budget > 0
                 else f"{label} spent {money(spent)} (no budget cap)")
+        abused = mine[mine.kind == "abuse"]
+        if spent > 0 and not abused.empty:
+            share = -abused.amount.sum() / n_reps / spent
+            used += f", {share:.0%} of it to bonus hunters"
         if not events.empty:
             used += _event_notes(events[events.strategy == label], n_reps)
         notes.append(used)

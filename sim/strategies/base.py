@@ -71,8 +71,9 @@ def _check_param(value: Any, spec: Param, field: str) -> Any:
     if value is None:
         return None
     if spec.type is list:
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(field, value, "a list of names")
+        if (not isinstance(value, list | tuple) or not value
+                or not all(isinstance(v, str) for v in value)):
+            raise ConfigError(field, value, "a non-empty list of names (leave it out for all)")
         value = list(value)
         if spec.check is not None:
             bad = [v for v in value if not spec.check(v)]
@@ -145,6 +146,19 @@ class Strategy:
         """Cross-parameter checks; subclasses extend."""
 
     # ------------------------------------------------------------- targeting
+    def check_world(self, scenario, days: int | None = None) -> None:
+        """Checks against the city the lever will act in (and the horizon, if known):
+        the segments it names exist; it starts before the horizon. Raises ConfigError.
+        The model calls this when attaching; experiment validation calls it for every
+        cell, so a file that validates runs. Subclasses extend."""
+        known = tuple(scenario.segments)
+        for name in self._params.get("segments") or ():
+            if name not in known:
+                raise self.error("segments", name, Options(known).describe())
+        if days is not None and self.start_day >= days:
+            raise self.error("start_day", self.start_day,
+                             f"a day before the horizon (days = {days}: 0 to {days - 1})")
+
     def segment_mask(self, key: str = "segments") -> np.ndarray:
         """Customers in the segments named by parameter ``key`` (all if None)."""
         names = self._params.get(key)
@@ -152,9 +166,6 @@ class Strategy:
         if names is None:
             return np.ones(pop.n, bool)
         known = list(self.model_.params.segments)
-        for name in names:
-            if name not in known:
-                raise self.error(key, name, Options(tuple(known)).describe())
         return np.isin(pop.segment, [known.index(n) for n in names])
 
     def chain_mask(self, key: str = "chains") -> np.ndarray:
@@ -186,6 +197,7 @@ class Strategy:
         """Bind to ``model``; ``label`` names this strategy's ledger causes and events.
         Its random streams are named ``stream_name_`` (set by the model from
         :func:`stream_names_for` before attaching; default ``"strategy.<kind>"``)."""
+        self.check_world(model.params)
         self.model_ = model
         self.label_ = label
         self.__dict__.setdefault("stream_name_", f"strategy.{self.kind}")

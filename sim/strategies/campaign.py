@@ -3,15 +3,13 @@ their budget runs out, whichever comes first (promotions, referral rewards).
 
 The window's ``started`` and ``window_closed`` events are recorded for every
 lever (:meth:`Strategy.mark_window <sim.strategies.base.Strategy.mark_window>`).
-A campaign also records ``ended`` (detail ``"budget"``, count: the customers
-it addressed) on the day a payout finds its budget exhausted, besides the
+A campaign also records ``ended`` (detail ``"budget"``, count 1: the campaign
+itself) on the day a payout finds its budget exhausted, besides the
 ``budget_exhausted`` the budget itself records. Once ended it does nothing
 more: no pull on installs, no perceived saving, no payout, no invitation.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from sim.strategies.base import Strategy
 
@@ -35,4 +33,4 @@ class Campaign(Strategy):
         has run out."""
         if self.exhausted_ and self.ended_ is None:
             self.ended_ = day
-            self.event(day, "ended", int(np.count_nonzero(self.eligible_)), "budget")
+            self.event(day, "ended", 1, "budget")

@@ -53,11 +53,16 @@ class ExclusiveChannel(Strategy):
                                     "institution cancels"),
     }
 
+    def check_world(self, scenario, days: int | None = None) -> None:
+        super().check_world(scenario, days)
+        if not scenario.chains[self.chain].institutional:
+            institutional = [c for c in CHAINS if scenario.chains[c].institutional]
+            raise self.error("chain", self.chain, "an institutional chain (payers have one "
+                             "payee): one of " + ", ".join(institutional))
+
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
         c = CHAINS.index(self.chain)
-        if not model.params.chains[self.chain].institutional:
-            raise self.error("chain", self.chain, "an institutional chain (payers have one payee)")
         self.chain_index_ = c
         self.owner_ = model.merchants.terms.register(self.event)
         self.signed_ = np.zeros(0, np.int64)

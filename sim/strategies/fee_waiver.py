@@ -13,9 +13,11 @@ merchant feels the reinstated fee at its next review and some switch back
 (``left``).
 
 The waived fee is booked daily as this strategy's cost: the waived share of
-the fee the bank books as income on the payee's receipts that day
-(:meth:`Bank.acquiring <sim.agents.bank.Bank.acquiring>`: no fee on cash);
-the wallet and card legs stay the bank's cost.
+the bank's own fee on the payee's receipts that day, its rate times the
+non-cash receipts (:meth:`Bank.acquiring <sim.agents.bank.Bank.acquiring>`:
+no fee on cash; card fees passed through are not the bank's to waive), the
+same fee the merchant weighs when it reviews the offer; the wallet and card
+legs stay the bank's cost.
 When the window closes, or a day's waived fees or subsidies exceed what is
 left of the budget, every term it owns ends that day: waivers and lock-ins
 end (``ended``, detail ``window`` or ``budget``) and open offers are

@@ -47,6 +47,9 @@ class Targeting(Strategy):
         self._params["start_day"] = self.inner_.start_day
         self._params["duration_days"] = self.inner_.duration_days
 
+    def check_world(self, scenario, days: int | None = None) -> None:
+        self.inner_.check_world(scenario, days)
+
     def attach(self, model, label: str) -> None:
         self.model_ = model
         self.label_ = label
