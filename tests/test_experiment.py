@@ -232,7 +232,7 @@ def test_grid_sweep_runs_every_point_and_morris_writes_indices(tmp_path):
 def test_result_files_get_ordinary_permissions(tmp_path):
     old = os.umask(0o022)
     try:
-        run_experiment({**SPEC, "replications": 1, "days": 5}, out=tmp_path / "o",
+        run_experiment({**SPEC, "replications": 1, "days": 6}, out=tmp_path / "o",
                        executor="serial")
     finally:
         os.umask(old)

@@ -252,9 +252,9 @@ def test_integer_bounds_that_cannot_be_sampled_are_refused_in_one_line(method, b
 
 
 def test_integer_morris_levels_are_exact_and_effects_unbiased():
-    spec = load_experiment(with_sweep("morris", {"strategies[0].start_day": [0, 9],
-                                                 "strategies[0].rate": [0.0, 0.3]},
-                                      samples=6))
+    spec = load_experiment({**with_sweep("morris", {"strategies[0].start_day": [0, 9],
+                                                    "strategies[0].rate": [0.0, 0.3]},
+                                         samples=6), "days": 10})  # every start in the horizon
     points = pd.DataFrame(spec.points())
     assert set(points["strategies[0].start_day"]) <= {0, 3, 6, 9}
     # y = 2 * start_day + 10 * rate: every elementary effect is slope x width

@@ -253,7 +253,7 @@ def _levers() -> list[dict]:
     """One strategy of each kind the shipped experiments use."""
     levers: dict[str, dict] = {}
     for path in sorted(glob.glob("experiments/*.toml")):
-        for variant in load_experiment(path, days=20, replications=1).variants:
+        for variant in load_experiment(path, days=200, replications=1).variants:
             for s in variant.strategies:
                 levers.setdefault(s["kind"], dict(s, start_day=2))
     return list(levers.values())
