@@ -90,7 +90,7 @@ class EcosystemModel(mesa.Model):
                  overrides: Mapping[str, Any] | None = None,
                  strategies: Sequence[Any] = (), engine: str = "vectorized"):
         streams = Streams(seed)  # validates the seed before Mesa sees it
-        super().__init__(rng=seed)
+        super().__init__(rng=int(seed))  # Mesa 3.5 seeds random.Random: a plain int
         if engine not in ENGINES:
             raise ConfigError("engine", engine, Options(ENGINES).describe())
         self.params: Scenario = load_scenario(scenario, overrides)
