@@ -33,7 +33,8 @@ def test_verdicts_say_where_the_money_went_and_date_payback_only_when_supported(
                               "budget": 3000.0}]}]}
     res = run_experiment(spec, out=tmp_path / "vd", executor="serial")
     (line,) = verdicts(res)
-    ledger = res.ledger[(res.ledger.variant == "tiny") & res.ledger.cause.str.startswith("promotion:")]
+    ledger = res.ledger[(res.ledger.variant == "tiny")
+                        & res.ledger.cause.str.startswith("promotion:")]
     abuse = -ledger[ledger.kind == "abuse"].amount.sum()
     spent = -ledger.amount.sum()
     assert abuse > 0
