@@ -1,8 +1,9 @@
 """Report build time for a large experiment: 10 variants x 20 replications x 365 days.
 
 The report's cost depends on rows (variants x replications x days), not on
-customers, so the experiment is simulated small (1,000 customers) once, then
-``write_report`` is timed ``--repeats`` times. Writes benchmarks/results/report.json.
+customers, so the experiment is simulated small (1,000 agents of a 100,000-customer
+city) once, then ``write_report`` is timed ``--repeats`` times. Writes
+benchmarks/results/report.json.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ KINDS = [
     {"kind": "promotion", "type": "points", "start_day": 30, "duration_days": 60},
 ]
 SPEC = {"name": "bench-report", "days": 365, "replications": 20, "seed": 3,
-        "overrides": {"population.customers": 1000},
+        "overrides": {"population.customers": 100_000, "population.agents": 1000},
         "variants": [{"name": "baseline"}] + [{"name": f"v{i + 1}-{s['kind']}", "strategies": [s]}
                                               for i, s in enumerate(KINDS)]}
 

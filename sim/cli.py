@@ -109,25 +109,50 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chain_table(sc) -> list[str]:
+    """The city's chains as configured: real payee counts (``payee_counts``), everyday
+    payments (per payer per day, mean yuan) and bills (kind, mean yuan, schedule)."""
+    from sim.agents.merchants import payee_counts
+    from sim.scenarios.catalog import CHAIN_CATEGORY, CHAINS
+
+    pop = sc.population
+    sample = f", {pop.agents:,} simulated" if pop.agents not in (None, pop.customers) else ""
+    lines = [f"{sc.name}: {pop.customers:,} customers{sample}; payees are the city's "
+             "(payees/100k x customers / 100,000, at least 1)",
+             f"{'chain':20s} {'category':22s} {'payees':>7s} {'kind':12s} {'/100k':>6s} "
+             f"{'pay/day':>7s} {'amount':>8s} {'bill':>8s} {'bill amt':>8s} "
+             f"{'schedule':>14s} {'bank acq':>8s}"]
+    for c, count in zip(CHAINS, payee_counts(sc), strict=True):
+        p, b = sc.chains[c], sc.chains[c].bill
+        everyday = f"{p.amount_mean_yuan:>8,.0f}" if p.rate_per_day > 0 else f"{'-':>8s}"
+        bill, when = f"{'-':>8s}", "-"
+        if b.kind != "none":
+            bill = f"{b.amount_mean_yuan:>8,.0f}"
+            when = (f"every {b.period_days} d" if b.kind == "periodic"
+                    else f"{b.rate_per_day:g}/payer/d")
+        lines.append(f"{c:20s} {CHAIN_CATEGORY[c]:22s} {count:>7,} "
+                     f"{'institutions' if p.institutional else 'merchants':12s} "
+                     f"{p.payees_per_100k:>6g} {p.rate_per_day:>7g} {everyday} {b.kind:>8s} "
+                     f"{bill} {when:>14s} {p.acquirer.bank:>8.0%}")
+    lines.append("amount: mean yuan of an everyday payment (pay/day per payer); bill amt: "
+                 "mean yuan of a bill; bank acq: share of payees acquired by the bank at day 0")
+    return lines
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from sim.scenarios import load_scenario, scenario_names
     from sim.scenarios.catalog import CHAIN_CATEGORY, CHAINS
 
+    overrides = _overrides(args.set)
     if not args.name:
         for name in scenario_names():
-            sc = load_scenario(name)
+            sc = load_scenario(name, overrides)
             print(f"{name:12s} {sc.population.customers:>9,} customers  {sc.description}")
         print("chains: " + ", ".join(f"{c} ({CHAIN_CATEGORY[c]})" for c in CHAINS))
         return 0
-    sc = load_scenario(args.name, _overrides(args.set))
+    sc = load_scenario(args.name, overrides)
     if args.chains:
-        print(f"{'chain':20s} {'category':22s} {'payees/100k':>11s} {'inst':>4s} {'rate/day':>8s} "
-              f"{'amount':>9s} {'bill':>8s} {'bank acq':>8s}")
-        for c in CHAINS:
-            p = sc.chains[c]
-            print(f"{c:20s} {CHAIN_CATEGORY[c]:22s} {p.payees_per_100k:>11g} "
-                  f"{'yes' if p.institutional else 'no':>4s} {p.rate_per_day:>8g} "
-                  f"{p.amount_mean_yuan:>9,.0f} {p.bill.kind:>8s} {p.acquirer.bank:>8.0%}")
+        print("\n".join(_chain_table(sc)))
         return 0
     print(f"{sc.name}: {sc.description}")
     print(f"customers: {sc.population.customers:,}; segments: {', '.join(sc.segments)}")
@@ -135,7 +160,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.experiment.checks import estimate
+    from sim.experiment.checks import estimate, largest_sample
     from sim.experiment.spec import load_experiment
     from sim.scenarios import load_scenario
 
@@ -143,8 +168,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     points = len(spec.points())
     sweep = f" x {points} sweep points" if points > 1 else ""
     cells = len(spec.cells())
-    base = load_scenario(spec.scenario, spec.overrides).population.customers
-    customers = max(c.overrides.get("population.customers", base) for c in spec.cells())
+    base = load_scenario(spec.scenario, spec.overrides).population
+    customers = largest_sample(base, [c.overrides for c in spec.cells()])
     print(f"{args.file}: valid ({len(spec.variants)} variants{sweep} x {spec.replications} "
           f"replications = {cells} cells, {spec.days} days, scenario {spec.scenario})")
     print(f"estimate: {estimate(cells, spec.days, customers).describe()}")
@@ -199,8 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     scn = sub.add_parser("scenarios", help="list scenarios, or describe one")
     scn.add_argument("name", nargs="?")
-    scn.add_argument("--chains", action="store_true", help="print the chain table")
-    scn.add_argument("--set", action="append", metavar="KEY=VALUE")
+    scn.add_argument("--chains", action="store_true",
+                     help="print the chain table: the city's payee counts, amounts and bills")
+    scn.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="scenario override, e.g. population.customers=1000000")
     scn.set_defaults(func=cmd_scenarios)
 
     gr = sub.add_parser("graph", help="export the ecosystem graph as GraphML")

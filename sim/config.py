@@ -246,17 +246,18 @@ def parse_value(text: str) -> Any:
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any] | None,
-                    what: str = "scenario") -> dict:
+                    what: str = "scenario", optional: Mapping[str, Any] | None = None) -> dict:
     """Return a deep copy of ``data`` with dotted-key ``overrides`` applied.
 
-    Each key must already exist in ``data`` (so a misspelling is caught) and
-    the new value must have the same type as the old one (an int where a float
-    stood is accepted).
+    Each key must already exist in ``data`` (so a misspelling is caught) or be one
+    of the ``optional`` keys (key -> an example value of its type), and the new
+    value must have the same type as the old one (an int where a float stood is
+    accepted).
     """
     import copy
 
     result = copy.deepcopy(data)
-    known = flatten(result)
+    known = {**(optional or {}), **flatten(result)}
     for key, value in (overrides or {}).items():
         value = plain(value)
         if key not in known:
@@ -274,11 +275,12 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | None,
         else:
             ok = type(value) is type(old)
         if not ok:
-            raise ConfigError(key, value, f"{_type_name(type(old))} (like the default {old!r})")
+            default = "" if key in (optional or {}) else f" (like the default {old!r})"
+            raise ConfigError(key, value, f"{_type_name(type(old))}{default}")
         node = result
         *parents, leaf = key.split(".")
         for part in parents:
-            node = node[part]
+            node = node.setdefault(part, {})
         node[leaf] = value
     return result
 

@@ -243,7 +243,7 @@ class EcosystemModel(mesa.Model):
         pay.stuck = self.engine.choose(pay, self.merchants.accepts(day), peer_share, asc, saving,
                                        rng)
         self.engine.resolve_stuck(day, pay, self.streams.daily("customers.need", day))
-        pay.tally(self.merchants.n)
+        pay.tally(self.merchants.n, self.customers.scale)
         return pay
 
     def _saving(self, day: int, pay: Payments) -> Saving | None:
@@ -324,28 +324,33 @@ class EcosystemModel(mesa.Model):
             platform.observe(day, pay.chain_count, pay.chain_volume)
 
     def _record(self, day: int, pay: Payments, flows: dict[str, Any]) -> None:
+        """Write the day's KPIs at the city's scale: what the simulated customers hold
+        and do is multiplied by ``customers.scale``; payees and money tallied from
+        payments are at that scale already."""
         pop, book = self.customers, self.merchants
+        per_customer = {
+            **pop.census(day, MAU_WINDOW_DAYS, RETENTION_DAYS),
+            **pop.take_counts(),
+            "customers": pop.n,
+            "payments": pay.size,
+            "fallback_payments": int(pay.fallback.sum()),
+            "claims_refused_genuine": self.refused_genuine,
+        }
         retail, retail_new = pop.retail_deposits()
+        per_customer.update(retail_deposits=retail, retail_deposits_new_accounts=retail_new)
+        city = {name: value * pop.scale for name, value in per_customer.items()}
+        self.refused_genuine = 0
         corporate = float(book.balance.sum())
-        counts = pop.census(day, MAU_WINDOW_DAYS, RETENTION_DAYS)
-        balance_sheet = self.bank.book_balance_sheet(day, retail, corporate,
-                                                     counts["credit_cards"], counts["accounts"])
+        balance_sheet = self.bank.book_balance_sheet(day, city["retail_deposits"], corporate,
+                                                     city["credit_cards"], city["accounts"])
         ledger = self.ledger_book
         spend = 0.0 - (ledger.day_total(day, "strategy") + ledger.day_total(day, "abuse"))
         volume = flows["volume"]
-        refused, self.refused_genuine = self.refused_genuine, 0
         self.metrics.record(day, {
-            **counts,
-            **pop.take_counts(),
+            **city,
             **balance_sheet,
-            "claims_refused_genuine": refused,
-            "customers": pop.n,
-            "retail_deposits": retail,
-            "retail_deposits_new_accounts": retail_new,
             "corporate_deposits": corporate,
             "merchants_on_bank": int(book.on_bank().sum()),
-            "payments": pay.size,
-            "fallback_payments": int(pay.fallback.sum()),
             **{f"volume_{ch}": float(volume[k]) for k, ch in enumerate(CHANNELS)},
             "volume_bank_acquired": flows["bank_volume"],
             "fee_income": flows["fee"],

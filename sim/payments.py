@@ -96,10 +96,11 @@ class Payments:
     def size(self) -> int:
         return int(self.payer.size)
 
-    def tally(self, n_payees: int) -> None:
+    def tally(self, n_payees: int, scale: float = 1.0) -> None:
         """Sum the day's yuan by chain x channel and by payee x channel, and count the
-        payments by chain x channel (channels must be final); a payee's receipts
-        follow from its row.
+        payments by chain x channel (channels must be final), at the city's scale: each
+        simulated event stands for ``scale`` real ones (customers / agents). A payee's
+        receipts follow from its row.
 
         Each fixed part of the events is summed on its own (in parallel), then the
         parts are added in order: the same bytes on one thread or two."""
@@ -108,6 +109,10 @@ class Payments:
             n_payees), self.size)
         self.chain_volume, self.channel_receipts, self.chain_count = (
             sum(arrays[1:], arrays[0]) for arrays in zip(*parts_sums, strict=True))
+        if scale != 1.0:
+            self.chain_volume *= scale
+            self.channel_receipts *= scale
+            self.chain_count = self.chain_count * scale
         self.receipts = self.channel_receipts.sum(axis=1)
 
 

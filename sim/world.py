@@ -67,7 +67,8 @@ def expected_receipts(scenario: Scenario, customers: CustomerPopulation,
     A payer of chain c in segment s sends rate_c * rel_activity_s * E[amount_c]
     plus the bill flow (rate_per_day * E[bill] for random bills, E[bill] /
     period_days for periodic ones) to its home payee (institutional chains) or
-    spread over the chain's payees in proportion to their weights.
+    spread over the chain's payees in proportion to their weights; each simulated
+    payer stands for ``customers.scale`` real ones.
     """
     out = np.zeros(merchants.n)
     for c, name in enumerate(CHAINS):
@@ -79,7 +80,7 @@ def expected_receipts(scenario: Scenario, customers: CustomerPopulation,
         flow = p.rate_per_day * customers.activity[seg] * p.amount_mean_yuan
         bill_rate = {"random": p.bill.rate_per_day, "periodic": 1.0 / p.bill.period_days,
                      "none": 0.0}[p.bill.kind]
-        flow = flow + bill_rate * p.bill.amount_mean_yuan
+        flow = (flow + bill_rate * p.bill.amount_mean_yuan) * customers.scale
         if p.institutional:
             out += np.bincount(members.home, weights=flow, minlength=merchants.n)
         else:

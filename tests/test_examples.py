@@ -26,7 +26,7 @@ def test_experiment_runs_at_reduced_size(path, tmp_path, capsys):
     out = tmp_path / path.stem
     # 130 days: every lever in the files starts by day 120 (a lever starting after the
     # horizon is refused, since it would never act)
-    rc = main(["run", str(path), "--set", "population.customers=2000", "--days", "130",
+    rc = main(["run", str(path), "--set", "population.agents=2000", "--days", "130",
                "--replications", "2", "--executor", "serial", "--quiet", "--out", str(out)])
     assert rc == 0
     assert (out / "report.html").exists() and (out / "summary.csv").exists()

@@ -36,7 +36,7 @@ def test_one_thread_or_two_give_the_same_bytes(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PARALLEL", 0)  # small parts on two threads as well
     kinds = [{"kind": "promotion", "type": "spend_save", "chains": ["business_district"],
               "start_day": 2, "duration_days": 20},
-             {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
+             {"kind": "exclusive_channel", "institutions": 1, "start_day": 1}]
     runs = []
     for n in (1, 2):
         parallel.set_threads(n)

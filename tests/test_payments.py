@@ -19,7 +19,7 @@ def test_each_kernel_is_compiled_once_for_the_types_the_model_passes():
     """kernels.load() warms exactly the specialisations a run uses: a second one
     would mean a dtype or memory layout drifted (and a compile inside the run)."""
     kinds = [{"kind": "promotion", "type": "cashback", "start_day": 1, "duration_days": 5},
-             {"kind": "exclusive_channel", "institutions": 2, "start_day": 1}]
+             {"kind": "exclusive_channel", "institutions": 1, "start_day": 1}]
     EcosystemModel("city", seed=1, overrides=SMALL, strategies=kinds).run(8)
     for kernel in (K.poisson_by_inversion, K.payers_of, K.fill_events, K.own_weights,
                    K.choose_logit, K.count_channels, K.learn_habits, K.tally,

@@ -16,7 +16,7 @@ SEEDS = range(20)
 SMALL = {"population.customers": 2000}
 KPIS = ("app_users", "app_mau", "accounts", "debit_cards", "retail_deposits", "payments",
         "volume_bank_app", "volume_wechat", "fallback_payments")
-CAMPUS = [{"kind": "exclusive_channel", "institutions": 2, "start_day": 5, "budget": 1e6},
+CAMPUS = [{"kind": "exclusive_channel", "institutions": 1, "start_day": 5, "budget": 1e6},
           {"kind": "promotion", "type": "cashback", "start_day": 5, "duration_days": 20}]
 
 

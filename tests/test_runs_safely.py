@@ -250,12 +250,16 @@ def test_killing_the_main_process_leaves_no_orphan_workers(tmp_path):
 
 # --- item 8: tiny and degenerate populations run, and kernels stay in bounds -------------
 def _levers() -> list[dict]:
-    """One strategy of each kind the shipped experiments use."""
+    """One strategy of each kind the shipped experiments use, naming one payee (all a
+    tiny city has)."""
+    from sim.strategies import STRATEGY_KINDS
+
     levers: dict[str, dict] = {}
     for path in sorted(glob.glob("experiments/*.toml")):
         for variant in load_experiment(path, days=200, replications=1).variants:
             for s in variant.strategies:
-                levers.setdefault(s["kind"], dict(s, start_day=2))
+                one = dict.fromkeys(STRATEGY_KINDS[s["kind"]].payee_count_params, 1)
+                levers.setdefault(s["kind"], dict(s, start_day=2, **one))
     return list(levers.values())
 
 

@@ -56,11 +56,16 @@ class ChainMembers:
 class CustomerPopulation:
     """All customers of a scenario, as a structure of arrays.
 
-    Build with :meth:`generate`; the model calls the daily verbs in order.
+    Build with :meth:`generate`; the model calls the daily verbs in order. The
+    simulated customers are a random sample of the city's: each stands for
+    ``scale`` real ones, so whatever they do is multiplied by ``scale`` where it
+    meets a payee, the bank's ledger or a KPI (docs/MODEL.md, "A city at its true
+    scale").
     """
 
-    def __init__(self, n: int, n_segments: int):
+    def __init__(self, n: int, n_segments: int, scale: float = 1.0):
         self.n = n
+        self.scale = scale  # real customers each simulated one stands for (customers / agents)
         self.n_segments = n_segments
         self.segment = np.zeros(n, np.int8)
         self.income_month = np.zeros(n, np.float32)     # yuan per month
@@ -91,9 +96,9 @@ class CustomerPopulation:
     @classmethod
     def generate(cls, scenario: Scenario, rng: np.random.Generator) -> CustomerPopulation:
         """Draw a population for ``scenario`` from the ``world.customers`` stream."""
-        n = scenario.population.customers
+        n = scenario.population.simulated
         segs = list(scenario.segments.values())
-        pop = cls(n, len(segs))
+        pop = cls(n, len(segs), scenario.population.scale)
         shares = np.array([s.share for s in segs])
         counts = rng.multinomial(n, shares / shares.sum())
         pop.segment = np.repeat(np.arange(len(segs), dtype=np.int8), counts)

@@ -18,7 +18,7 @@ from sim.agents.terms import EXCLUSIVE, LOCK, OFFER, Terms
 from sim.scenarios.catalog import ACQ_BANK, ACQUIRERS, BANK_APP, CASH, CHAINS, CHANNELS
 from sim.scenarios.schema import Merchants, Scenario
 
-__all__ = ["MerchantBook", "calibrate_bank_constant", "annuity"]
+__all__ = ["MerchantBook", "payee_counts", "calibrate_bank_constant", "annuity"]
 
 EMA_DAYS = 30.0  # memory of a payee's receipts when it reviews its acquirer
 DAYS_PER_MONTH = 30.0
@@ -56,6 +56,22 @@ def annuity(months: np.ndarray, rate: float) -> np.ndarray:
     if rate == 0:
         return months
     return (1.0 - (1.0 + rate) ** -months) / rate
+
+
+def payee_counts(scenario: Scenario) -> np.ndarray:
+    """The city's real number of institutions or merchants per chain (CHAINS order).
+
+    n_c = max(1, round(payees_per_100k_c * customers / 100,000)), with ``customers``
+    the city's customers (``population.customers``), never the number simulated:
+    what a strategy names ("3 hospitals", "300 merchants") counts among these.
+
+    Returns
+    -------
+    np.ndarray of int64, one count per chain.
+    """
+    scale = scenario.population.customers / 100_000
+    return np.array([max(1, round(scenario.chains[c].payees_per_100k * scale))
+                     for c in CHAINS], dtype=np.int64)
 
 
 def calibrate_bank_constant(share: np.ndarray, switching_cost: float) -> np.ndarray:
@@ -110,10 +126,7 @@ class MerchantBook:
     @classmethod
     def generate(cls, scenario: Scenario, rng: np.random.Generator) -> MerchantBook:
         """Draw payees for every chain from the ``world.merchants`` stream."""
-        scale = scenario.population.customers / 100_000
-        counts = np.array([max(1, round(scenario.chains[c].payees_per_100k * scale))
-                           for c in CHAINS])
-        book = cls(counts)
+        book = cls(payee_counts(scenario))
         interval = scenario.merchants.review_interval_days
         book.next_review = rng.integers(0, interval, size=book.n).astype(np.int32)
         shares = []

@@ -115,10 +115,11 @@ class ShareWatch:
         self.window_days = window_days
         self.min_payments = min_payments
         n = len(CHAINS)
-        self._app = np.zeros((window_days, n), np.int64)    # bank-app payments, by day slot
-        self._all = np.zeros((window_days, n), np.int64)    # all payments
-        self._yuan = np.zeros((window_days, n))             # all yuan paid
-        self._start = np.zeros((2, n), np.int64)            # starting level: app, all payments
+        # Payments at the city's scale (a simulated one stands for customers / agents).
+        self._app = np.zeros((window_days, n))    # bank-app payments, by day slot
+        self._all = np.zeros((window_days, n))    # all payments
+        self._yuan = np.zeros((window_days, n))   # all yuan paid
+        self._start = np.zeros((2, n))            # starting level: app, all payments
 
     def add(self, day: int, chain_count: np.ndarray, chain_volume: np.ndarray) -> None:
         """Add day ``day``'s payments (chain x channel counts and yuan)."""

@@ -62,7 +62,20 @@ def count_points(method: str, parameters: dict[str, list], samples: int) -> int:
     return base * (len(sizes) + 2)
 
 
+def largest_sample(population, overrides) -> int:
+    """The most customers any cell simulates: its ``population.agents``, else its
+    ``population.customers``, from the base ``population`` and each mapping of
+    dotted ``overrides`` (cells' overrides or single swept values)."""
+    most = population.simulated
+    for table in overrides:
+        customers = table.get("population.customers", population.customers)
+        agents = table.get("population.agents", population.agents)
+        most = max(most, int(customers if agents is None else min(agents, customers)))
+    return most
+
+
 def estimate(cells: int, days: int, customers: int) -> Estimate:
+    """Time and memory of ``cells`` runs of ``days`` days simulating ``customers``."""
     return Estimate(cells, cells * (0.5 + customers * days * SECONDS_PER_CUSTOMER_DAY),
                     MODEL_BASE_BYTES + customers * BYTES_PER_CUSTOMER,
                     2.0 * cells * days * TABLE_BYTES_PER_CELL_DAY)

@@ -239,14 +239,21 @@ def load_experiment(source: str | Path | dict,
     if baseline not in names:
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
     sweep = _sweep(data.get("sweep"), names, variants, scenario_table, merged)
-    from sim.experiment.checks import check_cells, check_size, count_points, estimate
+    from sim.experiment.checks import (
+        check_cells,
+        check_size,
+        count_points,
+        estimate,
+        largest_sample,
+    )
 
     n_points = count_points(sweep.method, sweep.parameters, sweep.samples) if sweep else 1
-    customers = max([scenario_obj.population.customers]
-                    + list((sweep.parameters if sweep else {}).get("population.customers", [])))
-    est = estimate(n_points * len(variants) * reps, n_days, int(customers))
+    swept = [{key: value} for key, values in (sweep.parameters if sweep else {}).items()
+             for value in values]
+    simulated = largest_sample(scenario_obj.population, swept)
+    est = estimate(n_points * len(variants) * reps, n_days, simulated)
     check_size("size", f"{len(variants)} variants x {n_points} sweep points x {reps} "
-               f"replications x {n_days} days, {customers:,} customers", est)
+               f"replications x {n_days} days, {simulated:,} simulated customers", est)
     source_table = {**data, "scenario": scenario, "overrides": merged, "days": n_days,
                     "replications": reps, "seed": seed, "name": name, "baseline": baseline,
                     "variants": [{**table, "strategies": v.strategies}  # as validated

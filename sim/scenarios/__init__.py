@@ -14,7 +14,7 @@ from typing import Any
 
 from sim.config import ConfigError, apply_overrides, build, read_toml
 from sim.scenarios.catalog import CATEGORIES, CHAIN_CATEGORY, CHAINS, CHANNELS
-from sim.scenarios.schema import Scenario
+from sim.scenarios.schema import OPTIONAL_KEYS, Scenario
 
 __all__ = ["load_scenario", "scenario_names", "scenario_data", "Scenario",
            "CATEGORIES", "CHAINS", "CHAIN_CATEGORY", "CHANNELS"]
@@ -61,5 +61,5 @@ def load_scenario(name_or_path: str | Path | Scenario,
             raise ConfigError("overrides", dict(overrides),
                               "empty when a built Scenario is passed (pass its name instead)")
         return name_or_path
-    data = apply_overrides(scenario_data(name_or_path), overrides)
+    data = apply_overrides(scenario_data(name_or_path), overrides, optional=OPTIONAL_KEYS)
     return build(Scenario, data)

@@ -25,10 +25,36 @@ def _c(constraint):
     return field(metadata={"check": constraint})
 
 
+# Keys a scenario file may leave out (their default follows from other keys), with an
+# example value of their type: overrides may set them all the same.
+OPTIONAL_KEYS = {"population.agents": 100_000}
+
+
 @dataclass(frozen=True)
 class Population:
     customers: int = _c(Interval(1, None))
-    """Number of simulated customers (people who pay in the city's chains)."""
+    """The city's customers (people who pay in its chains): every KPI, count and yuan
+    is reported at this scale, and the city's payee counts follow from it."""
+    agents: int | None = None
+    """Customers simulated (default: all of them). Each stands for customers / agents
+    real ones (docs/MODEL.md, "A city at its true scale")."""
+
+    def validate(self, path: str) -> None:
+        if self.agents is None:
+            return
+        if isinstance(self.agents, bool) or not 1 <= self.agents <= self.customers:
+            raise ConfigError(f"{path}.agents", self.agents,
+                              f"an integer in [1, customers = {self.customers}]")
+
+    @property
+    def simulated(self) -> int:
+        """How many customers are simulated."""
+        return self.customers if self.agents is None else self.agents
+
+    @property
+    def scale(self) -> float:
+        """Real customers each simulated one stands for (customers / agents)."""
+        return self.customers / self.simulated
 
 
 @dataclass(frozen=True)

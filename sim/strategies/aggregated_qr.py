@@ -30,6 +30,7 @@ __all__ = ["AggregatedQR"]
 @register
 class AggregatedQR(Strategy):
     kind = "aggregated_qr"
+    payee_count_params = {"merchants": "chain"}
     parameters = {
         "chain": Param(str, CHAIN, "wholesale_market", "chain of the stalls"),
         "merchants": Param(int, Interval(1, None), REQUIRED, "stalls to sign"),

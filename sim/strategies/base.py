@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.agents.merchants import payee_counts
 from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
 from sim.scenarios.catalog import CHAINS
 
@@ -110,6 +111,9 @@ class Strategy:
 
     kind: ClassVar[str] = ""
     parameters: ClassVar[dict[str, Param]] = {}
+    # Parameters counting real payees -> the parameter naming their chain, e.g.
+    # {"institutions": "chain"}: check_world refuses more than the chain has.
+    payee_count_params: ClassVar[dict[str, str]] = {}
 
     def __init__(self, _path: str = "", **params: Any):
         self._path = _path or self.kind
@@ -148,16 +152,31 @@ class Strategy:
     # ------------------------------------------------------------- targeting
     def check_world(self, scenario, days: int | None = None) -> None:
         """Checks against the city the lever will act in (and the horizon, if known):
-        the segments it names exist; it starts before the horizon. Raises ConfigError.
+        the segments it names exist; the payees it counts (``payee_count_params``) are
+        no more than its chain has; it starts before the horizon. Raises ConfigError.
         The model calls this when attaching; experiment validation calls it for every
         cell, so a file that validates runs. Subclasses extend."""
         known = tuple(scenario.segments)
         for name in self._params.get("segments") or ():
             if name not in known:
                 raise self.error("segments", name, Options(known).describe())
+        for field, chain in self.payee_count_params.items():
+            self.check_payee_count(scenario, field, self._params[chain])
         if days is not None and self.start_day >= days:
             raise self.error("start_day", self.start_day,
                              f"a day before the horizon (days = {days}: 0 to {days - 1})")
+
+    def check_payee_count(self, scenario, field: str, chain: str) -> None:
+        """Raise ConfigError if parameter ``field`` names more payees than ``chain``
+        has in the city (:func:`sim.agents.merchants.payee_counts`: its real
+        institutions or merchants, set by ``population.customers``)."""
+        wanted = self._params[field]
+        available = int(payee_counts(scenario)[CHAINS.index(chain)])
+        if wanted > available:
+            what = "institutions" if scenario.chains[chain].institutional else "merchants"
+            raise self.error(field, wanted, f"at most {available} (the {what} of chain "
+                             f"{chain} in a city of {scenario.population.customers:,} "
+                             f"customers; see sim scenarios {scenario.name} --chains)")
 
     def segment_mask(self, key: str = "segments") -> np.ndarray:
         """Customers in the segments named by parameter ``key`` (all if None)."""
@@ -249,6 +268,13 @@ class Strategy:
         return None
 
     # ------------------------------------------------------------------- money
+    # Budgets and costs are the city's yuan. A payout or cost per simulated customer
+    # or payment stands for ``scale`` real ones (customers / agents): multiply it.
+    @property
+    def scale(self) -> float:
+        """Real customers each simulated one stands for (``population`` customers / agents)."""
+        return self.model_.customers.scale
+
     @property
     def remaining(self) -> float:
         return max(0.0, self.budget - self.spent_)
@@ -293,7 +319,7 @@ class Strategy:
         return min(wanted, int(self.remaining // unit_cost))
 
     def afford(self, amounts: np.ndarray, day: int | None = None) -> np.ndarray:
-        """Mask of the per-event payouts the remaining budget covers, in order; a
+        """Mask of the payouts (city yuan, in order) the remaining budget covers; a
         payout left unpaid records ``budget_exhausted`` (on ``day``, default today)."""
         ok = np.cumsum(amounts) <= self.remaining + 1e-9
         if not ok.all():

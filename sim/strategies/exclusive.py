@@ -39,6 +39,7 @@ __all__ = ["ExclusiveChannel"]
 @register
 class ExclusiveChannel(Strategy):
     kind = "exclusive_channel"
+    payee_count_params = {"institutions": "chain"}
     parameters = {
         "chain": Param(str, CHAIN, "education", "chain of the institutions (institutional)"),
         "institutions": Param(int, Interval(1, None), REQUIRED, "contracts to sign"),
@@ -54,11 +55,11 @@ class ExclusiveChannel(Strategy):
     }
 
     def check_world(self, scenario, days: int | None = None) -> None:
-        super().check_world(scenario, days)
         if not scenario.chains[self.chain].institutional:
             institutional = [c for c in CHAINS if scenario.chains[c].institutional]
             raise self.error("chain", self.chain, "an institutional chain (payers have one "
                              "payee): one of " + ", ".join(institutional))
+        super().check_world(scenario, days)  # then the count of its institutions
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
@@ -110,7 +111,7 @@ class ExclusiveChannel(Strategy):
         counter = counter[np.isin(payments.payee[counter], self.signed_)]
         if counter.size == 0:
             return
-        self.commit(day, "counter_service", counter.size * self.counter_cost_yuan)
+        self.commit(day, "counter_service", counter.size * self.counter_cost_yuan * self.scale)
         payer = payments.payer[counter]
         payer, first = np.unique(payer, return_index=True)
         new = ~self.complained_[payer]

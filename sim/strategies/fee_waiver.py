@@ -38,6 +38,7 @@ __all__ = ["FeeWaiver"]
 @register
 class FeeWaiver(Strategy):
     kind = "fee_waiver"
+    payee_count_params = {"merchants": "chain"}
     parameters = {
         "chain": Param(str, CHAIN, "business_district", "chain of the merchants"),
         "merchants": Param(int, Interval(1, None), REQUIRED, "merchants offered the waiver"),

@@ -155,9 +155,9 @@ class Promotion(Campaign):
         approved = self.model_.screen_claims(day, np.zeros(payer.size, bool))
         self.blocked_[payer[~approved]] = True
         payer, amount = payer[approved], amount[approved]
-        paid = self.afford(amount, day)
+        paid = self.afford(amount * self.scale, day)
         payer, amount = payer[paid], amount[paid]
-        self.spend(day, "payout", float(amount.sum()))
+        self.spend(day, "payout", float(amount.sum()) * self.scale)
         np.add.at(self.claimed_, payer, amount)
         if self.type == "topup_gift":
             self.gifted_[payer] = True
@@ -213,9 +213,9 @@ class Promotion(Campaign):
         approved = self.model_.screen_claims(day, np.ones(hunters.size, bool))
         self.blocked_[hunters[~approved]] = True
         hunters, claim = hunters[approved], claim[approved]
-        paid = self.afford(claim, day)
+        paid = self.afford(claim * self.scale, day)
         hunters, claim = hunters[paid], claim[paid]
-        self.spend(day, "abuse", float(claim.sum()), kind="abuse")
+        self.spend(day, "abuse", float(claim.sum()) * self.scale, kind="abuse")
         self.claimed_[hunters] += claim
         if self.type == "topup_gift":
             self.gifted_[hunters] = True

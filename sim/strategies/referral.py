@@ -71,16 +71,17 @@ class Referral(Campaign):
             approved = model.screen_claims(day, abuser)  # the referee's claim, before install
             self.refused_[invitees[~approved]] = True
             inviters, invitees, abuser = inviters[approved], invitees[approved], abuser[approved]
-            paid = self.afford(np.full(invitees.size, reward), day)
+            paid = self.afford(np.full(invitees.size, reward * self.scale), day)
             inviters, invitees, abuser = inviters[paid], invitees[paid], abuser[paid]
         pop.open_accounts(invitees, day, model.params.bank.p_debit_card, rng)
         pop.install_apps(invitees, day)
         pop.abandon_app(invitees[abuser])
         np.add.at(self.referrals_, inviters, 1)
         n_abuse = int(abuser.sum())
-        self.spend(day, "reward", inviters.size * self.reward_referrer_yuan
-                   + (inviters.size - n_abuse) * self.reward_referee_yuan)
-        self.spend(day, "abuse", n_abuse * self.reward_referee_yuan, kind="abuse")
+        self.spend(day, "reward", (inviters.size * self.reward_referrer_yuan
+                                   + (inviters.size - n_abuse) * self.reward_referee_yuan)
+                   * self.scale)
+        self.spend(day, "abuse", n_abuse * self.reward_referee_yuan * self.scale, kind="abuse")
         self.end_if_spent(day)
 
     def _contact_of(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -39,7 +39,7 @@ class RiskControl(Strategy):
 
     def screen(self, day: int, abusive: np.ndarray) -> np.ndarray:
         """Approved mask for claims; ``abusive`` is the truth the screen tries to see."""
-        cost = abusive.size * self.cost_per_claim_yuan
+        cost = abusive.size * self.cost_per_claim_yuan * self.scale
         if self.spend(day, "screening", cost) < cost - 1e-9:
             return np.ones(abusive.size, bool)
         u = self.rng_.random(abusive.size)
