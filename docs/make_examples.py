@@ -64,8 +64,8 @@ def table(csv: Path, baseline: str) -> str:
             continue
         payback = "n/a" if pd.isna(r.payback_day) else f"{int(r.payback_day)}"
         roi = "n/a" if pd.isna(r.roi) else f"{r.roi:.2f}"
-        per_user = ("n/a" if pd.isna(r.cost_per_incremental_active_user)
-                    else f"{r.cost_per_incremental_active_user:,.0f}")
+        per_user = ("n/a" if pd.isna(r.cost_per_app_mau)
+                    else f"{r.cost_per_app_mau:,.0f}")
         rows.append(f"| {r.point} | {r.variant} | {r.incremental_spend:,.0f} | "
                     f"{r.incremental_net_contribution:,.0f} | {r.incremental_app_mau:,.0f} | "
                     f"{roi} | {payback} | {per_user} |")

@@ -62,10 +62,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_experiment_file(args: argparse.Namespace) -> int:
-    """Validate, run, print the verdicts, write the report; 1 if any cell failed."""
+    """Validate, run, print the ranking sentence, the verdicts and the ranking, write the
+    report; 1 if any cell failed."""
     from sim.experiment import load_experiment, run_experiment
     from sim.report import write_report
-    from sim.report.verdicts import verdicts
+    from sim.report.ranking import ranking_lines, top_sentences
+    from sim.report.verdicts import report_points, verdicts
     from sim.results import safe_name
 
     spec = load_experiment(args.experiment, _overrides(args.set), args.days, args.replications)
@@ -82,9 +84,15 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
               "run the same command again to resume", file=sys.stderr)
         return 130
     if not results.summary.empty:
-        print("\n".join(verdicts(results)))
+        print("\n".join(top_sentences(results) + verdicts(results)))
+        labels = spec.point_labels()
+        for point in report_points(results):
+            print(f"ranking{' at ' + labels[point] if labels[point] else ''} (mean; P(best) "
+                  "by paired bootstrap; ranking.csv, Holm-adjusted pairs in ranking_pairs.csv):")
+            print("\n".join(ranking_lines(results, point)))
         print(f"report: {write_report(out)}")
-    print(f"results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, manifest.json)")
+    print(f"results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, ranking.csv, "
+          "manifest.json)")
     if results.failed:
         print(f"{len(results.failed)} of {cells} cells failed; see {out}/cells/*.error.txt")
         return 1

@@ -36,7 +36,8 @@ MAX_EXACT_INT = 2**53 - 1  # larger integers lose digits in JSON readers that us
 # What a run writes in its folder (and all that --fresh deletes there).
 OUTPUTS = ("manifest.json", "cells", "kpis.parquet", "ledger.parquet", "state.parquet",
            "events.parquet", "summary.parquet", "summary.csv", "cost_effectiveness.csv",
-           "sensitivity.csv", "report.html", "report.pdf", "figures", "tables")
+           "ranking.csv", "ranking_pairs.csv", "sensitivity.csv", "report.html", "report.pdf",
+           "figures", "tables")
 
 _PACKAGES = ("sim", "mesa", "numpy", "scipy", "pandas", "networkx", "simpy", "matplotlib")
 

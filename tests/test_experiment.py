@@ -105,7 +105,7 @@ def test_results_tables_and_paired_comparison(tmp_path):
     assert set(res.kpis.columns) >= {"variant", "replication", "point", "day", "app_mau"}
     assert len(res.kpis) == 2 * 2 * 20
     row = res.summary[(res.summary.variant == "promo") & (res.summary.kpi == "strategy_spend")]
-    assert row.iloc[0]["diff"] > 0 and row.iloc[0]["p_better"] == 0.0  # spending is a cost
+    assert row.iloc[0]["diff"] > 0 and row.iloc[0]["share_better"] == 0.0  # spending is a cost
     base = res.summary[res.summary.variant == "baseline"]
     assert (base["diff"] == 0).all()
     cmp = res.compare("app_mau")

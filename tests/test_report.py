@@ -31,7 +31,7 @@ SPEC = {
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("rep") / "out"
-    run_experiment(SPEC, out=out, executor="processes", workers=2)
+    run_experiment(SPEC, out=out, executor="serial")
     write_report(out)
     return out
 

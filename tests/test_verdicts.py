@@ -41,7 +41,7 @@ def test_verdicts_say_where_the_money_went_and_date_payback_only_when_supported(
     assert f"{abuse / spent:.0%} of it to bonus hunters" in line
     net = res.summary.query("variant == 'tiny' and kpi == 'net_contribution'").iloc[0]
     if not _separated(net):
-        assert "pays back on day" not in line and "payback cannot be dated" in line
+        assert "Pays back on day" not in line and "Payback cannot be dated" in line
 
 
 @pytest.mark.parametrize("strategy, field", [
@@ -55,3 +55,28 @@ def test_validation_refuses_levers_that_could_not_act(strategy, field):
     with pytest.raises(ConfigError) as err:
         load_experiment(spec)
     assert err.value.field == f"variants[1].strategies[0].{field}"
+
+
+def test_budget_facts_say_when_a_lever_ended_before_its_window_closed():
+    """Constructed events: 2 replications whose promotion ran out of budget on days 12
+    and 14 (median 13) with its window open to day 65; contracts owed past the budget."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.report.verdicts import _event_notes
+
+    events = pd.DataFrame({
+        "replication": [0, 0, 1, 1, 1], "day": [12, 12, 14, 14, 20],
+        "event": ["budget_exhausted", "ended", "budget_exhausted", "ended", "over_budget"],
+        "detail": ["budget 50 yuan", "budget", "budget 50 yuan", "budget", ""],
+        "count": [1, 1, 1, 1, 1]})
+    lever = SimpleNamespace(end_day=65)
+    text = _event_notes(events, 2, lever, days=90)
+    assert text == (", budget exhausted on day 13 (median; 2 of 2 replications), so it ended "
+                    "52 days before its window was to close on day 65, costs owed under signed "
+                    "contracts went beyond the budget from day 20 (1 of 2 replications)")
+    closed = pd.DataFrame({"replication": [0], "day": [65], "event": ["window_closed"],
+                           "detail": ["spent 40 yuan"], "count": [1]})
+    assert _event_notes(closed, 1, lever, days=90) == ", its window closed on day 65"
+    assert _event_notes(closed, 1, lever, days=60) == ""

@@ -7,10 +7,16 @@ b; with R replications,
 
     mean(D) +/- t(0.975, R-1) * s_D / sqrt(R)
 
-is its 95 % confidence interval (paired t). ``p_better`` is the share of
+is its 95 % confidence interval (paired t). ``share_better`` is the share of
 replications in which the variant beats the baseline (higher, or lower for
-costs). Under common random numbers the pairs share their randomness, which
-narrows the interval (docs/EXPERIMENTS.md measures by how much).
+costs): a description of the replications, not a probability (the
+probability of being best is :mod:`sim.experiment.ranking`'s ``p_best``).
+Under common random numbers the pairs share their randomness, which narrows
+the interval (docs/EXPERIMENTS.md measures by how much).
+
+Ratios (ROI, cost per incremental unit) and the payback day are not means, so
+their 95 % intervals come from the paired bootstrap over replications
+(:mod:`sim.experiment.bootstrap`, percentile intervals).
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiment.bootstrap import payback_days, percentile_interval, resample_weights
+from sim.experiment.spec import DEFAULT_HEADLINE
 from sim.metrics import KPI_BY_NAME, KPI_NAMES
 
-__all__ = ["horizon_values", "summarize", "cost_effectiveness", "paired", "t_interval"]
+__all__ = ["horizon_values", "summarize", "cost_effectiveness", "paired", "t_interval",
+           "per_unit_kpis"]
 
 KEYS = ["point", "variant", "replication"]
 
@@ -72,7 +81,7 @@ def summarize(kpis: pd.DataFrame, baseline: str, variant_order: list[str]) -> pd
                 "mean": mean, "ci_low": lo, "ci_high": hi,
                 "diff": d, "diff_ci_low": d_lo, "diff_ci_high": d_hi,
                 "lift": d / abs(base_mean) if base_mean else float("nan"),
-                "p_better": float((sign * g["diff"] > 0).mean()),
+                "share_better": float((sign * g["diff"] > 0).mean()),
             })
     out = pd.DataFrame(rows)
     order = {v: i for i, v in enumerate(variant_order)}
@@ -80,48 +89,91 @@ def summarize(kpis: pd.DataFrame, baseline: str, variant_order: list[str]) -> pd
                            if s.name == "variant" else s, kind="stable").reset_index(drop=True)
 
 
-def cost_effectiveness(kpis: pd.DataFrame, baseline: str, variant_order: list[str]
+def per_unit_kpis(headline: tuple[str, ...]) -> list[str]:
+    """Headline KPIs with a cost per incremental unit: all but net contribution
+    (its ratio to spend is the ROI) and strategy spend itself."""
+    return [k for k in headline if k not in ("net_contribution", "strategy_spend")]
+
+
+def _paired_wide(values: pd.DataFrame, baseline: str, columns: list[str]) -> pd.DataFrame:
+    """Per (point, variant, replication): ``columns`` minus the baseline's in the same
+    point and replication (rows without a baseline left out)."""
+    own = values.set_index(KEYS)[columns]
+    base = values[values.variant == baseline].set_index(["point", "replication"])[columns]
+    diff = own.to_numpy(float) - base.reindex(own.index.droplevel("variant")).to_numpy(float)
+    return pd.DataFrame(diff, index=own.index, columns=columns).dropna()
+
+
+def cost_effectiveness(kpis: pd.DataFrame, baseline: str, variant_order: list[str],
+                       headline: tuple[str, ...] = DEFAULT_HEADLINE, seed: int = 0
                        ) -> pd.DataFrame:
-    """Per (point, variant): incremental spend and net contribution, ROI, payback day,
-    cost per incremental monthly-active user (means over paired replications)."""
+    """Per (point, variant): incremental spend and net contribution, ROI, payback day
+    and the cost per incremental unit of each headline KPI, with 95 % intervals.
+
+    Parameters
+    ----------
+    kpis : DataFrame
+        Daily KPIs of every cell (point, variant, replication, day, KPI columns).
+    baseline, variant_order : the baseline variant, the variants in declared order.
+    headline : tuple of str
+        KPIs that get ``incremental_<kpi>`` and ``cost_per_<kpi>`` columns
+        (:func:`per_unit_kpis`).
+    seed : int
+        Experiment seed, for the bootstrap resamples.
+
+    Returns
+    -------
+    DataFrame
+        ``incremental_spend`` and ``incremental_net_contribution`` (yuan, mean of the
+        paired differences, t-intervals); ``roi`` = net / spend; ``payback_day``: first
+        day from which the mean cumulative incremental net contribution stays >= 0
+        (NaN: not within the horizon); ``cost_per_<kpi>`` = spend / gain in yuan per
+        unit, the gain signed so that an improvement is positive (NaN without spend or
+        gain). ROI, payback and cost per unit have ``_ci_low`` / ``_ci_high``: paired
+        bootstrap percentile intervals (an infinite bound: in some resamples it never
+        pays back, or gains nothing).
+    """
     values = horizon_values(kpis)
-    spend = paired(values, baseline, "strategy_spend")
-    net = paired(values, baseline, "net_contribution")
-    mau = paired(values, baseline, "app_mau")
-    daily = kpis[["point", "variant", "replication", "day", "net_contribution"]]
-    base_daily = daily[daily.variant == baseline].drop(columns="variant")
-    both = daily.merge(base_daily, on=["point", "replication", "day"], suffixes=("", "_b"))
-    both["d"] = both["net_contribution"] - both["net_contribution_b"]
+    units = per_unit_kpis(headline)
+    wide = _paired_wide(values, baseline, ["strategy_spend", "net_contribution", *units])
+    daily = kpis.pivot_table(index=KEYS, columns="day", values="net_contribution",
+                             aggfunc="first")
+    paths = _paired_wide(daily.reset_index(), baseline, list(daily.columns))
+    days = np.asarray(daily.columns, float)
     rows = []
-    for (point, variant), g in spend.groupby(["point", "variant"], sort=False):
-        sel = (net.point == point) & (net.variant == variant)
-        d_spend, s_lo, s_hi = t_interval(g["diff"])
-        d_net, n_lo, n_hi = t_interval(net.loc[sel, "diff"])
-        d_mau, _, _ = t_interval(mau.loc[(mau.point == point) & (mau.variant == variant), "diff"])
-        path = (both[(both.point == point) & (both.variant == variant)]
-                .groupby("day")["d"].mean().sort_index().cumsum())
-        rows.append({
-            "point": point, "variant": variant,
-            "incremental_spend": d_spend, "spend_ci_low": s_lo, "spend_ci_high": s_hi,
-            "incremental_net_contribution": d_net, "net_ci_low": n_lo, "net_ci_high": n_hi,
-            "incremental_app_mau": d_mau,
-            "roi": d_net / d_spend if d_spend > 0 else float("nan"),
-            "payback_day": _payback_day(path) if d_spend > 0 else float("nan"),
-            "cost_per_incremental_active_user": d_spend / d_mau if d_spend > 0 and d_mau > 0
-            else float("nan"),
-        })
+    for (point, variant), g in wide.groupby(level=["point", "variant"], sort=False):
+        weights = resample_weights(len(g), seed)
+        spend, net = g["strategy_spend"].to_numpy(), g["net_contribution"].to_numpy()
+        d_spend, s_lo, s_hi = t_interval(spend)
+        d_net, n_lo, n_hi = t_interval(net)
+        b_spend, b_net = weights @ spend, weights @ net
+        row = {"point": point, "variant": variant,
+               "incremental_spend": d_spend, "spend_ci_low": s_lo, "spend_ci_high": s_hi,
+               "incremental_net_contribution": d_net, "net_ci_low": n_lo, "net_ci_high": n_hi}
+        spending = d_spend > 0
+        roi = np.where(b_spend > 0, b_net / np.where(b_spend > 0, b_spend, 1.0), np.nan)
+        row["roi"] = d_net / d_spend if spending else np.nan
+        row["roi_ci_low"], row["roi_ci_high"] = (percentile_interval(roi) if spending
+                                                 else (np.nan, np.nan))
+        cum = np.cumsum(paths.loc[g.index].to_numpy(), axis=1)
+        payback = payback_days(cum.mean(axis=0), days)[0]
+        row["payback_day"] = payback if spending and np.isfinite(payback) else np.nan
+        row["payback_ci_low"], row["payback_ci_high"] = (
+            percentile_interval(payback_days(weights @ cum, days)) if spending
+            else (np.nan, np.nan))
+        for kpi in units:
+            sign = -1.0 if KPI_BY_NAME[kpi].better == "lower" else 1.0
+            gain = sign * g[kpi].to_numpy()
+            row[f"incremental_{kpi}"] = float(g[kpi].mean())
+            row[f"cost_per_{kpi}"] = (d_spend / gain.mean() if spending and gain.mean() > 0
+                                      else np.nan)
+            b_gain = weights @ gain
+            per_unit = np.where(b_spend <= 0, np.nan, np.where(
+                b_gain > 0, b_spend / np.where(b_gain > 0, b_gain, 1.0), np.inf))
+            row[f"cost_per_{kpi}_ci_low"], row[f"cost_per_{kpi}_ci_high"] = (
+                percentile_interval(per_unit) if spending else (np.nan, np.nan))
+        rows.append(row)
     out = pd.DataFrame(rows)
     order = {v: i for i, v in enumerate(variant_order)}
     return out.sort_values(["point", "variant"], key=lambda s: s.map(order)
                            if s.name == "variant" else s, kind="stable").reset_index(drop=True)
-
-
-def _payback_day(cumulative: pd.Series) -> float:
-    """First day from which the mean cumulative incremental net contribution stays >= 0,
-    after having been negative; NaN if it never recovers within the horizon."""
-    below = cumulative < 0
-    if not below.any():
-        return float("nan") if cumulative.iloc[-1] <= 0 else float(cumulative.index[0])
-    last_negative = cumulative.index[below.to_numpy()][-1]
-    after = cumulative.index[cumulative.index > last_negative]
-    return float(after[0]) if len(after) else float("nan")

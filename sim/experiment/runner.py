@@ -17,6 +17,7 @@ import pandas as pd
 from sim.config import ConfigError
 from sim.experiment.analysis import cost_effectiveness, horizon_values, paired, summarize
 from sim.experiment.executors import check_executor, execute
+from sim.experiment.ranking import rank
 from sim.experiment.spec import Cell, ExperimentSpec, load_experiment
 from sim.experiment.store import ResultsStore
 from sim.results import (
@@ -68,6 +69,8 @@ class Results:
     summary: pd.DataFrame
     cost: pd.DataFrame
     failed: dict[str, str]
+    ranking: pd.DataFrame  # headline KPIs: rank, p_best (sim/experiment/ranking.py)
+    pairs: pd.DataFrame    # every two variants: paired difference, Holm-adjusted p
 
     def compare(self, kpi: str) -> pd.DataFrame:
         """Paired per-replication comparison of ``kpi`` (horizon value) with the baseline."""
@@ -156,10 +159,11 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
     kpis, ledger, state, events = store.load(cells)
     failed = {k: v for k, v in store.status.items() if v.startswith("error")}
     order = [v.name for v in spec.variants]
-    summary = cost = sensitivity = pd.DataFrame()
+    summary = cost = sensitivity = ranking = pairs = pd.DataFrame()
     if not kpis.empty and kpis["variant"].eq(spec.baseline).any():
         summary = summarize(kpis, spec.baseline, order)
-        cost = cost_effectiveness(kpis, spec.baseline, order)
+        cost = cost_effectiveness(kpis, spec.baseline, order, spec.headline, spec.seed)
+        ranking, pairs = rank(horizon_values(kpis), spec.headline, order, spec.seed)
         if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
             sensitivity = _sensitivity(spec, kpis)
     if write and not kpis.empty:
@@ -170,9 +174,12 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
             atomic_write_parquet(out / "summary.parquet", summary)
             atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
             atomic_write_bytes(out / "cost_effectiveness.csv", cost.to_csv(index=False).encode())
+            atomic_write_bytes(out / "ranking.csv", ranking.to_csv(index=False).encode())
+            atomic_write_bytes(out / "ranking_pairs.csv", pairs.to_csv(index=False).encode())
         if not sensitivity.empty:
             atomic_write_bytes(out / "sensitivity.csv", sensitivity.to_csv(index=False).encode())
-    return Results(spec, out, kpis, ledger, state, events, summary, cost, failed)
+    return Results(spec, out, kpis, ledger, state, events, summary, cost, failed, ranking,
+                   pairs)
 
 
 def _sensitivity(spec: ExperimentSpec, kpis: pd.DataFrame) -> pd.DataFrame:

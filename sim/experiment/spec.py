@@ -39,11 +39,14 @@ from sim.strategies import make_strategies
 from sim.strategies.base import COMMON
 
 __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed",
-           "check_world"]
+           "check_world", "DEFAULT_HEADLINE"]
 
 SWEEP_METHODS = ("grid", "zip", "morris", "sobol")
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
-             "overrides", "variants", "sweep", "crn")
+             "overrides", "variants", "sweep", "crn", "report")
+# What the verdicts, the forest plot and the cost table speak of unless ``[report]
+# headline`` says otherwise: the KPIs the verdicts have always quoted.
+DEFAULT_HEADLINE = ("app_mau", "net_contribution")
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,15 @@ class ExperimentSpec:
     crn: bool = True             # common random numbers across variants
     source: dict[str, Any] = field(default_factory=dict)  # the validated table, for the manifest
     scenario_sha256: str = ""    # digest of the scenario's content (a file may change)
+    headline: tuple[str, ...] = DEFAULT_HEADLINE  # [report] headline: KPIs the report speaks of
 
     @property
     def hash(self) -> str:
-        """Digest of everything that determines the results: the validated table and
-        the scenario's content (not only its path)."""
-        blob = json.dumps([self.source, self.scenario_sha256], default=str).encode()
+        """Digest of everything that determines the results: the validated table
+        without its ``[report]`` (how results are read does not change them) and the
+        scenario's content (not only its path)."""
+        table = {k: v for k, v in self.source.items() if k != "report"}
+        blob = json.dumps([table, self.scenario_sha256], default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]  # key order matters (sweeps)
 
     def variant_names(self) -> list[str]:
@@ -134,6 +140,19 @@ class ExperimentSpec:
             rows = sample(self.sweep, self.seed).tolist()
         return [{n: self.sweep.coerce(n, v) for n, v in zip(names, row, strict=True)}
                 for row in rows]
+
+    def point_labels(self) -> list[str]:
+        """Each sweep point in words, e.g. ``"duration_days = 30, budget = 500,000"``
+        (a strategy target by its parameter's name when no other target shares it);
+        one empty label without a sweep."""
+        points = self.points()
+        if self.sweep is None:
+            return [""]
+        short = {t: t.rsplit(".", 1)[-1] if t.startswith("strategies[") else t
+                 for t in self.sweep.parameters}
+        names = {t: s if list(short.values()).count(s) == 1 else t for t, s in short.items()}
+        return [", ".join(f"{names[t]} = {v:,.6g}" if isinstance(v, float) else
+                          f"{names[t]} = {v:,}" for t, v in point.items()) for point in points]
 
     def cells(self) -> list[Cell]:
         out = []
@@ -239,6 +258,7 @@ def load_experiment(source: str | Path | dict,
     if baseline not in names:
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
     sweep = _sweep(data.get("sweep"), names, variants, scenario_table, merged)
+    headline = _report(data.get("report", {}))
     from sim.experiment.checks import (
         check_cells,
         check_size,
@@ -257,12 +277,13 @@ def load_experiment(source: str | Path | dict,
     source_table = {**data, "scenario": scenario, "overrides": merged, "days": n_days,
                     "replications": reps, "seed": seed, "name": name, "baseline": baseline,
                     "variants": [{**table, "strategies": v.strategies}  # as validated
-                                 for table, v in zip(data["variants"], variants, strict=True)]}
+                                 for table, v in zip(data["variants"], variants, strict=True)],
+                    "report": {"headline": list(headline)}}
     digest = hashlib.sha256(json.dumps(scenario_table, sort_keys=True, default=str).encode())
     spec = ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
                           seed=seed, baseline=baseline, variants=variants, overrides=merged,
                           sweep=sweep, description=description, crn=crn, source=source_table,
-                          scenario_sha256=digest.hexdigest())
+                          scenario_sha256=digest.hexdigest(), headline=headline)
     check_cells(spec)
     return spec
 
@@ -300,6 +321,27 @@ def _variants(raw: Any, scenario_obj, n_days: int) -> list[Variant]:
         check_world(built, scenario_obj, f"{where}.strategies", n_days)
         out.append(Variant(name, [s.get_params() | {"kind": s.kind} for s in built]))
     return out
+
+
+def _report(raw: Any) -> tuple[str, ...]:
+    """``[report]``: ``headline``, a non-empty list of KPI names (sim/metrics.py KPIS)
+    without repeats, first the one the ranking sentence speaks of."""
+    from sim.metrics import KPI_NAMES
+
+    if not isinstance(raw, dict):
+        raise ConfigError("report", raw, "a table (e.g. [report] headline = [\"debit_cards\"])")
+    extra = sorted(set(raw) - {"headline"})
+    if extra:
+        raise ConfigError(f"report.{extra[0]}", raw[extra[0]], "a known key (headline)")
+    headline = raw.get("headline", list(DEFAULT_HEADLINE))
+    if not isinstance(headline, list) or not headline:
+        raise ConfigError("report.headline", headline, "a non-empty list of KPI names")
+    for i, name in enumerate(headline):
+        if name not in KPI_NAMES:
+            raise ConfigError(f"report.headline[{i}]", name, Options(KPI_NAMES).describe())
+        if name in headline[:i]:
+            raise ConfigError(f"report.headline[{i}]", name, "a KPI not named before")
+    return tuple(headline)
 
 
 def check_world(strategies, scenario_obj, path: str, days: int | None = None) -> None:

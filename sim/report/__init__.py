@@ -2,9 +2,11 @@
 stored results alone (and OUT/report.pdf with ``pdf=True``).
 
 Figures also land as PNG in OUT/figures/ and the tables as CSV in OUT/tables/.
-The order follows what a reader needs: the question, the verdicts, the paired
-lifts, the trajectories, the money, channels and funnel, the ecosystem graph,
-sweeps, then the tables.
+The order follows what a reader needs: the question, the ranking sentence and
+the verdicts, the ranking, the paired lifts, the trajectories, the money,
+channels and funnel, the ecosystem graph, sweeps, then the tables. Verdicts,
+the forest plot and the tables speak of the experiment's headline KPIs
+(``[report] headline``, stored in the manifest).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pandas as pd
 
 from sim.report import figures, figures_graph
 from sim.report.html import figure_block, page, table_block
+from sim.report.ranking import top_sentences
+from sim.report.tables import cost_table, headline_table, ranking_table
 from sim.report.verdicts import verdicts
 from sim.results import atomic_write_bytes
 
@@ -88,8 +92,11 @@ def write_report(out: str | Path, pdf: bool = False) -> Path:
         png = _png(fig)
         atomic_write_bytes(out / "figures" / f"{name}.png", png)
         pngs.append((section, caption, png))
-    headline = results.summary[results.summary.kpi.isin(figures.HEADLINE)]
-    tables = {"summary_headline": headline, "cost_effectiveness": results.cost}
+    headline = headline_table(results)
+    costs = cost_table(results)
+    ranking = ranking_table(results)
+    tables = {"summary_headline": headline, "cost_effectiveness": costs, "ranking": ranking,
+              "ranking_pairs": results.pairs}
     (out / "tables").mkdir(exist_ok=True)
     for name, frame in tables.items():
         atomic_write_bytes(out / "tables" / f"{name}.csv", frame.to_csv(index=False).encode())
@@ -100,9 +107,15 @@ def write_report(out: str | Path, pdf: bool = False) -> Path:
                                spec.replications, spec.seed,
                                ", ".join(v.name for v in spec.variants), __version__,
                                datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]})
+    lines = top_sentences(results) + verdicts(results)
     sections = [("The question", f'<div class="meta">{table_block(meta)}</div>'),
-                ("Verdicts", "".join(f'<p class="verdict">{escape(v)}</p>'
-                                     for v in verdicts(results)))]
+                ("Verdicts", "".join(f'<p class="verdict">{escape(v)}</p>' for v in lines)),
+                ("Ranking", "<p>" + escape(
+                    "Every variant on each headline KPI. P(best) is the share of 2,000 paired "
+                    "bootstrap resamples of the replications in which the variant has the best "
+                    "mean; the p-values of the differences between every two variants are "
+                    "Holm-adjusted (tables/ranking_pairs.csv).") + "</p>"
+                 + table_block(ranking, "{:,.3g}"))]
     if results.failed:
         sections.append(("Failed cells", "<p>" + escape(
             f"{len(results.failed)} cells failed and are left out: "
@@ -111,14 +124,11 @@ def write_report(out: str | Path, pdf: bool = False) -> Path:
     for section, caption, png in pngs:
         by_section.setdefault(section, []).append(figure_block(png, caption))
     sections += [(s, "".join(blocks)) for s, blocks in by_section.items()]
-    cost_cols = ["point", "variant", "incremental_spend", "incremental_net_contribution",
-                 "incremental_app_mau", "roi", "payback_day", "cost_per_incremental_active_user"]
-    sections.append(("Tables", table_block(results.cost[cost_cols])
-                     + table_block(headline.drop(columns=["unit"]))))
+    sections.append(("Tables", table_block(costs) + table_block(headline.drop(columns=["unit"]))))
     html_path = out / "report.html"
     atomic_write_bytes(html_path, page(f"Experiment report: {spec.name}", sections).encode())
     if pdf:
-        _write_pdf(out / "report.pdf", spec.name, verdicts(results), [p for *_, p in pngs])
+        _write_pdf(out / "report.pdf", spec.name, lines, [p for *_, p in pngs])
     return html_path
 
 

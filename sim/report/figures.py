@@ -17,10 +17,8 @@ from sim.report.plotdata import (
 from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
 
 __all__ = ["forest", "trajectories", "spend", "cumulative_net", "cost_effect", "channels",
-           "funnel", "HEADLINE", "TRAJECTORY_KPIS"]
+           "funnel", "TRAJECTORY_KPIS"]
 
-HEADLINE = ("app_mau", "accounts", "debit_cards", "credit_cards", "retail_deposits",
-            "corporate_deposits", "merchants_on_bank", "fee_income", "net_contribution")
 TRAJECTORY_KPIS = ("app_mau", "accounts", "retail_deposits", "corporate_deposits",
                    "merchants_on_bank", "bank_channel_share")
 
@@ -30,15 +28,17 @@ def _variants(results) -> list[str]:
 
 
 def forest(results, point: int = 0):
-    """Paired lift against the baseline with 95 % CIs for the headline KPIs."""
+    """Paired lift against the baseline with 95 % CIs for the headline KPIs
+    (``[report] headline``)."""
+    headline = results.spec.headline
     s = results.summary
-    s = s[(s.point == point) & (s.variant != results.spec.baseline) & s.kpi.isin(HEADLINE)]
+    s = s[(s.point == point) & (s.variant != results.spec.baseline) & s.kpi.isin(headline)]
     if s.empty:
         return None
     variants = [v for v in _variants(results) if v != results.spec.baseline]
-    fig, ax = new_figure(7.5, 0.42 * len(HEADLINE) * len(variants) + 1.2)
+    fig, ax = new_figure(7.5, 0.42 * len(headline) * len(variants) + 1.2)
     y, ticks, labels = 0, [], []
-    for kpi in HEADLINE:
+    for kpi in headline:
         for i, v in enumerate(variants):
             row = s[(s.kpi == kpi) & (s.variant == v)]
             if row.empty:
@@ -51,7 +51,7 @@ def forest(results, point: int = 0):
             err = [[max(mid - lo, 0) if np.isfinite(lo) else 0],
                    [max(hi - mid, 0) if np.isfinite(hi) else 0]]
             ax.errorbar([mid], [y], xerr=err, fmt="o", color=color_of(i + 1), capsize=3,
-                        label=v if kpi == HEADLINE[0] else None)
+                        label=v if kpi == headline[0] else None)
             ticks.append(y)
             labels.append(KPI_BY_NAME[kpi].label if i == 0 else "")
             y -= 1

@@ -80,15 +80,16 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
 
 
 def sweep_lines(results):
-    """Grid and zip sweeps: paired difference of headline KPIs along the first swept
-    parameter."""
+    """Grid and zip sweeps: paired difference of the headline KPIs (up to four) along
+    the first swept parameter."""
     spec = results.spec
     if spec.sweep is None or spec.sweep.method not in ("grid", "zip"):
         return None
     points = pd.DataFrame(spec.points())
     param = points.columns[0]
-    kpis = ("app_mau", "retail_deposits", "merchants_on_bank", "net_contribution")
-    fig, axes = new_figure(11, 3.4, ncols=len(kpis))
+    kpis = spec.headline[:4]
+    fig, axes = new_figure(11, 3.4, ncols=len(kpis), squeeze=False)
+    axes = axes.ravel()
     s = results.summary
     for ax, kpi in zip(axes, kpis, strict=True):
         for i, v in enumerate(spec.sweep.variants):

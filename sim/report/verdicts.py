@@ -1,12 +1,22 @@
 """A verdict per variant in plain words, generated from the numbers.
 
-Example: "exclusive-campus: +4,210 monthly-active app users (95 % CI +3,900 to
-+4,520) for 1.2 M yuan; 290 yuan per incremental active user; pays back on day
-212." A difference whose interval contains zero is said to be not
-distinguishable from zero. Each verdict then says how much of each lever's
-budget was used and which strategy events change how the result should be
-read (sim/events.py NOTABLE): a budget exhausted early, costs owed beyond the
-budget, contracts cancelled by backlash.
+A verdict is a headline clause, the first headline KPI (``[report] headline``)
+and what it cost, then short facts: the other headline KPIs, net contribution
+and payback, and the budget. Example::
+
+    fee-waiver-300: +120 debit cards (95 % CI +80 to +160) for 350.0 K yuan,
+    2.9 K yuan each (95 % CI 2.2 K yuan to 4.4 K yuan). Net contribution -41.0 K
+    yuan (95 % CI -60.2 K yuan to -21.8 K yuan). Does not pay back within the
+    horizon. Budget: fee_waiver used 350.0 K yuan of its 500.0 K yuan budget
+    (70%), budget exhausted on day 41 (median; 3 of 3 replications), so it ended
+    49 days before its window was to close (day 90).
+
+A difference whose interval contains zero is said to be not distinguishable
+from zero, and no cost per unit or payback day is quoted for it. In a sweep each
+verdict names its point by the swept values (``at duration_days = 30``). The
+budget facts say how much of each lever's budget was used and which strategy
+events change how the result should be read (sim/events.py NOTABLE, and a lever
+that ended before its window closed).
 """
 
 from __future__ import annotations
@@ -15,7 +25,9 @@ import math
 
 import pandas as pd
 
-__all__ = ["verdicts", "money", "signed"]
+from sim.metrics import KPI_BY_NAME
+
+__all__ = ["verdicts", "money", "signed", "kpi_words", "amount", "report_points"]
 
 
 def signed(x: float) -> str:
@@ -34,13 +46,21 @@ def money(x: float) -> str:
     return f"{x:,.0f} yuan"
 
 
-def _effect(row, what: str, fmt=signed) -> str:
-    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-    interval = (f"95 % CI {fmt(lo)} to {fmt(hi)}" if math.isfinite(lo) and math.isfinite(hi)
-                else "one replication: no interval")
-    if math.isfinite(lo) and lo <= 0 <= hi:
-        return f"no change in {what} distinguishable from zero ({fmt(row['diff'])}, {interval})"
-    return f"{fmt(row['diff'])} {what} ({interval})"
+def _signed_money(x: float) -> str:
+    return ("+" if x >= 0 else "-") + money(abs(x))
+
+
+def kpi_words(kpi: str) -> str:
+    """The KPI's label as it reads inside a sentence ("debit cards")."""
+    label = KPI_BY_NAME[kpi].label
+    return label[:1].lower() + label[1:]
+
+
+def amount(kpi: str, x: float, sign: bool = False) -> str:
+    """A value of ``kpi`` in its unit: yuan as money, counts with thousands commas."""
+    if KPI_BY_NAME[kpi].unit == "yuan":
+        return _signed_money(x) if sign else money(x)
+    return signed(x) if sign else f"{x:,.0f}"
 
 
 def _separated(row) -> bool:
@@ -49,36 +69,96 @@ def _separated(row) -> bool:
     return not (math.isfinite(lo) and math.isfinite(hi) and lo <= 0 <= hi)
 
 
-def verdicts(results, point: int = 0) -> list[str]:
-    """One sentence per non-baseline variant (at sweep point ``point``)."""
-    s = results.summary
-    c = results.cost
+def _effect(row, kpi: str, fact: bool = False) -> str:
+    """"+120 debit cards (95 % CI +80 to +160)", or "no change in ... distinguishable
+    from zero (...)"; as a ``fact``: "Debit cards: +120 (95 % CI ...)"."""
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    interval = (f"95 % CI {amount(kpi, lo, True)} to {amount(kpi, hi, True)}"
+                if math.isfinite(lo) and math.isfinite(hi) else "one replication: no interval")
+    diff = amount(kpi, row["diff"], True)
+    if fact:
+        label = KPI_BY_NAME[kpi].label
+        return (f"{label}: no change distinguishable from zero ({diff}, {interval})"
+                if not _separated(row) else f"{label}: {diff} ({interval})")
+    if not _separated(row):
+        return f"no change in {kpi_words(kpi)} distinguishable from zero ({diff}, {interval})"
+    return f"{diff} {kpi_words(kpi)} ({interval})"
+
+
+def _per_unit(cost, kpi: str) -> str:
+    """", 2.9 K yuan each (95 % CI ...)" when the cost per unit is defined."""
+    value = cost.get(f"cost_per_{kpi}", math.nan)
+    if not math.isfinite(value):
+        return ""
+    lo, hi = cost[f"cost_per_{kpi}_ci_low"], cost[f"cost_per_{kpi}_ci_high"]
+    each = "yuan per yuan" if KPI_BY_NAME[kpi].unit == "yuan" else "each"
+    fmt = (lambda x: f"{x:,.2f}") if each == "yuan per yuan" else money
+    high = fmt(hi) if math.isfinite(hi) else "unbounded (no gain in some resamples)"
+    return f", {fmt(value)} {each} (95 % CI {fmt(lo)} to {high})"
+
+
+def _payback(cost, net_row) -> str:
+    spend = cost["incremental_spend"]
+    if spend <= 0:
+        return ""
+    if not _separated(net_row):
+        return "Payback cannot be dated (its net effect is not distinguishable from zero)."
+    day = cost["payback_day"]
+    if not math.isfinite(day):
+        return "Does not pay back within the horizon."
+    lo, hi = cost["payback_ci_low"], cost["payback_ci_high"]
+    high = f"day {hi:.0f}" if math.isfinite(hi) else "beyond the horizon"
+    return f"Pays back on day {day:.0f} (95 % CI day {lo:.0f} to {high})."
+
+
+def report_points(results) -> list[int]:
+    """The sweep points verdicts speak of: the only one without a sweep, every point of a
+    grid or zip sweep, the best point of each swept variant for a Morris or Sobol
+    sample (sim/report/ranking.py :func:`best_point`)."""
+    spec = results.spec
+    if spec.sweep is None:
+        return [0]
+    if spec.sweep.method in ("grid", "zip"):
+        return list(range(len(spec.points())))
+    from sim.report.ranking import best_point
+
+    found = [best_point(results, v) for v in spec.sweep.variants if v != spec.baseline]
+    return sorted({p for p, _ in (f for f in found if f is not None)}) or [0]
+
+
+def verdicts(results, point: int | None = None) -> list[str]:
+    """One verdict per non-baseline variant at sweep point ``point`` (default: the
+    points of :func:`report_points`), in declared order."""
+    points = report_points(results) if point is None else [point]
+    labels = results.spec.point_labels()
+    headline = list(results.spec.headline)
+    spoken = headline + [k for k in ("net_contribution",) if k not in headline]
+    s, c = results.summary, results.cost
     lines = []
-    for variant in (v.name for v in results.spec.variants):
-        if variant == results.spec.baseline:
-            continue
-        rows = s[(s.point == point) & (s.variant == variant)].set_index("kpi")
-        if rows.empty:
-            continue
-        cost = c[(c.point == point) & (c.variant == variant)].iloc[0]
-        parts = [_effect(rows.loc["app_mau"], "monthly-active app users")]
-        spend = cost["incremental_spend"]
-        parts[0] += f" for {money(spend)}" if spend > 0 else " at no strategy spend"
-        per_user = cost["cost_per_incremental_active_user"]
-        if math.isfinite(per_user) and _separated(rows.loc["app_mau"]):
-            parts.append(f"{per_user:,.0f} yuan per incremental active user")
-        net = rows.loc["net_contribution"]
-        parts.append(_effect(net, "net contribution",
-                             fmt=lambda x: ("+" if x >= 0 else "-") + money(abs(x))))
-        payback = cost["payback_day"]
-        if spend > 0 and not _separated(net):
-            parts.append("payback cannot be dated (its net effect is not distinguishable "
-                         "from zero)")
-        elif spend > 0:
-            parts.append(f"pays back on day {payback:.0f}" if math.isfinite(payback)
-                         else "does not pay back within the horizon")
-        notes = _usage_notes(results, variant, point)
-        lines.append(f"{variant}: " + "; ".join(parts) + "." + (" " + notes if notes else ""))
+    for p in points:
+        where = f" at {labels[p]}" if labels[p] else ""
+        for variant in results.spec.variant_names():
+            if variant == results.spec.baseline:
+                continue
+            rows = s[(s.point == p) & (s.variant == variant)].set_index("kpi")
+            if rows.empty:
+                continue
+            cost = c[(c.point == p) & (c.variant == variant)].iloc[0]
+            spend = cost["incremental_spend"]
+            first, *rest = spoken
+            head = _effect(rows.loc[first], first)
+            head += f" for {money(spend)}" if spend > 0 else " at no strategy spend"
+            if _separated(rows.loc[first]):
+                head += _per_unit(cost, first)
+            facts = [f"{variant}{where}: {head}."]
+            for kpi in rest:
+                text = _effect(rows.loc[kpi], kpi, fact=True)
+                if _separated(rows.loc[kpi]):
+                    text += _per_unit(cost, kpi)
+                facts.append(text + ".")
+            facts.append(_payback(cost, rows.loc["net_contribution"]))
+            facts.append(_usage_notes(results, variant, p))
+            lines.append(" ".join(f for f in facts if f))
     return lines
 
 
@@ -105,7 +185,7 @@ def _usage_notes(results, variant: str, point: int) -> str:
     for strategy, label in zip(strategies, labels_for(strategies), strict=True):
         mine = ledger[ledger.cause.str.startswith(label + ":")]
         spent = -mine.groupby("replication")["amount"].sum().reindex(
-            range(n_reps), fill_value=0.0).mean() if n_reps else 0.0
+            range(n_reps), fill_value=0.0).mean() + 0.0 if n_reps else 0.0
         budget = strategy.budget
         used = (f"{label} used {money(spent)} of its {money(budget)} budget "
                 f"({spent / budget:.0%})" if math.isfinite(budget) and budget > 0
@@ -115,7 +195,8 @@ def _usage_notes(results, variant: str, point: int) -> str:
             share = -abused.amount.sum() / n_reps / spent
             used += f", {share:.0%} of it to bonus hunters"
         if not events.empty:
-            used += _event_notes(events[events.strategy == label], n_reps)
+            used += _event_notes(events[events.strategy == label], n_reps, strategy,
+                                 results.spec.days)
         notes.append(used)
     if not events.empty:
         moves = events[events.event == "counter_move"]
@@ -124,16 +205,30 @@ def _usage_notes(results, variant: str, point: int) -> str:
             notes.append(f"payment platforms answered with counter-subsidies in {chains} "
                          f"({moves.replication.nunique()} of {n_reps} replications, first on day "
                          f"{moves.day.min():.0f})")
-    return "; ".join(notes) + "." if notes else ""
+    return "Budget: " + "; ".join(notes) + "." if notes else ""
 
 
-def _event_notes(events: pd.DataFrame, n_reps: int) -> str:
-    """", budget exhausted on day 41 (median; 3 of 3 replications)" and the like."""
+def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:
+    """", budget exhausted on day 41 (median; 3 of 3 replications)" and the like: the
+    budget running out, the lever ending before its window closed, costs owed beyond
+    the budget, exclusivity cancelled by backlash, payees that left."""
     out = []
     exhausted = events[events.event == "budget_exhausted"]
     if not exhausted.empty:
         out.append(f"budget exhausted on day {exhausted.day.median():.0f} (median; "
                    f"{exhausted.replication.nunique()} of {n_reps} replications)")
+    early = events[(events.event == "ended") & (events.detail == "budget")]
+    if not early.empty:
+        day, end = early.day.median(), strategy.end_day
+        ended = "so it ended" if not exhausted.empty else "it ended for lack of budget"
+        when = (f"{end - day:.0f} days before its window was to close on day {end:.0f}"
+                if math.isfinite(end) and end > day else f"on day {day:.0f}")
+        count = early.replication.nunique()
+        out.append(f"{ended} {when}" + (f" ({count} of {n_reps} replications)"
+                                         if count != exhausted.replication.nunique() else ""))
+    elif math.isfinite(strategy.end_day) and strategy.end_day < days and \
+            (events.event == "window_closed").any():
+        out.append(f"its window closed on day {strategy.end_day:.0f}")
     over = events[events.event == "over_budget"]
     if not over.empty:
         out.append(f"costs owed under signed contracts went beyond the budget from day "
@@ -144,4 +239,8 @@ def _event_notes(events: pd.DataFrame, n_reps: int) -> str:
         per_rep = backlash.groupby("replication")["count"].sum().sum() / n_reps
         out.append(f"exclusivity cancelled by backlash at {per_rep:.1f} institutions on "
                    f"average (first on day {backlash.day.min():.0f})")
+    left = events[events.event == "left"]
+    if not left.empty:
+        out.append(f"{left['count'].sum() / n_reps:,.1f} payees on average left the bank "
+                   "after their terms ended")
     return ", " + ", ".join(out) if out else ""
