@@ -120,3 +120,19 @@ def test_answers_do_not_depend_on_the_sample_size():
     # The relative gap of the mean levels is small, not only inside a wide interval.
     gap = np.abs(small_levels.mean(axis=0) / full_levels.mean(axis=0) - 1.0)
     assert gap[[KPIS.index(k) for k in ("app_users", "accounts", "retail_deposits")]].max() < 0.02
+
+
+def test_the_sample_size_can_be_swept():
+    """``population.agents`` is a scenario key like any other: an override, a sweep
+    target, and checked against the city when every cell is built."""
+    from sim.experiment import load_experiment
+
+    table = {"name": "agents", "days": 10, "replications": 1,
+             "overrides": {"population.customers": 50_000},
+             "variants": [{"name": "baseline"}],
+             "sweep": {"parameters": {"population.agents": [1000, 2000]}}}
+    spec = load_experiment(table)
+    assert sorted({c.overrides["population.agents"] for c in spec.cells()}) == [1000, 2000]
+    table["sweep"]["parameters"]["population.agents"] = [1000, 60_000]
+    with pytest.raises(ConfigError, match="population.agents"):
+        load_experiment(table)

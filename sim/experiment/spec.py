@@ -2,7 +2,7 @@
 
 An experiment is scenario + overrides + variants (each a list of strategies)
 + horizon + replications + seed, with an optional sweep over parameters
-(docs/EXPERIMENTS.md). :func:`load_experiment` validates everything before
+(sim/experiment/sweep.py; docs/EXPERIMENTS.md). :func:`load_experiment` validates everything before
 anything runs; errors name the field path, e.g.
 ``variants[1].strategies[0].budget: must be >= 0, got -5``.
 
@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,20 +26,18 @@ from sim.config import (
     ConfigError,
     Interval,
     Options,
-    apply_overrides,
     check_type,
     flatten,
     read_toml,
 )
+from sim.experiment.sweep import Sweep, parse_sweep, strategy_target
 from sim.results import MAX_EXACT_INT, safe_name
 from sim.scenarios import load_scenario, scenario_data
 from sim.strategies import make_strategies
-from sim.strategies.base import COMMON
 
 __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "replication_seed",
            "check_world", "DEFAULT_HEADLINE"]
 
-SWEEP_METHODS = ("grid", "zip", "morris", "sobol")
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
              "overrides", "variants", "sweep", "crn", "report")
 # What the verdicts, the forest plot and the cost table speak of unless ``[report]
@@ -53,30 +49,6 @@ DEFAULT_HEADLINE = ("app_mau", "net_contribution")
 class Variant:
     name: str
     strategies: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """Parameters to vary. ``grid``: lists of values, every combination. ``zip``:
-    lists of equal length, point i takes the i-th value of each (to move
-    parameters together, e.g. a budget split). ``morris`` / ``sobol``:
-    [low, high] bounds, sampled with SALib."""
-
-    method: str
-    parameters: dict[str, list[float]]
-    variants: list[str]          # variants whose strategies a strategy target changes
-    samples: int = 8             # morris trajectories or sobol base samples
-    integers: tuple[str, ...] = ()  # integer targets (counts, days)
-
-    def coerce(self, target: str, value: float) -> float | int:
-        """An integer target's sampled value as an integer: Morris levels fall on
-        integers already (the bounds' width is a multiple of 3); Sobol samples
-        [low - 0.5, high + 0.5), so each integer of [low, high] is equally likely."""
-        if target not in self.integers:
-            return value
-        low, high = self.parameters[target][0], self.parameters[target][-1]
-        return int(min(max(math.floor(value + 0.5), low), high)) if self.method == "sobol" \
-            else int(round(value))
 
 
 @dataclass(frozen=True)
@@ -163,7 +135,7 @@ class ExperimentSpec:
                 if self.sweep is not None and variant.name in self.sweep.variants:
                     for target, value in point.items():
                         if target.startswith("strategies["):
-                            index, key = _strategy_target(target)
+                            index, key = strategy_target(target)
                             if index < len(strategies):
                                 strategies[index][key] = value
                 for r in range(self.replications):
@@ -178,17 +150,6 @@ def replication_seed(seed: int, replication: int, variant: int | None = None) ->
     numbers; with ``variant`` given (independent sampling) different per variant."""
     key = (replication,) if variant is None else (replication, 1_000 + variant)
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint32)[0])
-
-
-_TARGET = re.compile(r"strategies\[(\d{1,4})\]\.([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _strategy_target(target: str) -> tuple[int, str]:
-    """``strategies[i].parameter`` -> (i, parameter); ValueError if malformed."""
-    match = _TARGET.fullmatch(target)
-    if match is None:
-        raise ValueError(target)
-    return int(match.group(1)), match.group(2)
 
 
 def _read(source: str | Path | dict) -> tuple[dict[str, Any], Path | None]:
@@ -257,7 +218,7 @@ def load_experiment(source: str | Path | dict,
     baseline = _get(data, "baseline", str, names[0])
     if baseline not in names:
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
-    sweep = _sweep(data.get("sweep"), names, variants, scenario_table, merged)
+    sweep = parse_sweep(data.get("sweep"), names, variants, scenario_table, merged)
     headline = _report(data.get("report", {}))
     from sim.experiment.checks import (
         check_cells,
@@ -350,92 +311,3 @@ def check_world(strategies, scenario_obj, path: str, days: int | None = None) ->
     given to :func:`make_strategies` when it was built."""
     for s in strategies:
         s.check_world(scenario_obj, days)
-
-
-def _sweep(raw: Any, names: list[str], variants: list[Variant], scenario_table: dict,
-           overrides: dict) -> Sweep | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise ConfigError("sweep", raw, "a table")
-    extra = sorted(set(raw) - {"method", "parameters", "variants", "samples"})
-    if extra:
-        raise ConfigError(f"sweep.{extra[0]}", raw[extra[0]],
-                          "a known key (method, parameters, variants, samples)")
-    method = raw.get("method", "grid")
-    if method not in SWEEP_METHODS:
-        raise ConfigError("sweep.method", method, Options(SWEEP_METHODS).describe())
-    params = raw.get("parameters")
-    if not isinstance(params, dict) or not params:
-        raise ConfigError("sweep.parameters", params, "a non-empty table of target = values")
-    swept = raw.get("variants", [n for n in names[1:]] or names)
-    if not isinstance(swept, list) or not all(isinstance(v, str) for v in swept):
-        raise ConfigError("sweep.variants", swept, "a list of variant names")
-    for v in swept:
-        if v not in names:
-            raise ConfigError("sweep.variants", v, Options(tuple(names)).describe())
-    samples = raw.get("samples", 8)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ConfigError("sweep.samples", samples, "an integer >= 1")
-    known_scenario = flatten(scenario_table)
-    clean: dict[str, list[float]] = {}
-    integers: list[str] = []
-    for target, values in params.items():
-        where = f"sweep.parameters.{target}"
-        if not isinstance(values, list) or not values or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in values):
-            raise ConfigError(where, values, "a non-empty list of finite numbers")
-        if method in ("morris", "sobol") and (len(values) != 2 or values[0] >= values[1]):
-            raise ConfigError(where, values, "[low, high] bounds with low < high")
-        if method == "zip" and len(values) != len(next(iter(params.values()))):
-            raise ConfigError(where, values, "a list as long as every other zipped parameter")
-        if target.startswith("strategies["):
-            try:
-                index, key = _strategy_target(target)
-            except ValueError:
-                raise ConfigError(where, target, "a scenario key or strategies[i].parameter "
-                                  "(i: a strategy's index, 0 for the first)") from None
-            for v in variants:
-                if v.name in swept:
-                    if index >= len(v.strategies):
-                        raise ConfigError(where, target, f"a strategy index of variant {v.name}")
-                    built = make_strategies([v.strategies[index]])[0]
-                    declared = {**COMMON, **type(built).parameters}
-                    if key not in declared:
-                        raise ConfigError(where, target, f"a parameter of {built.kind}")
-                    if declared[key].type is int:
-                        integers.append(target)
-                        values = _integers(values, method, where)
-                    for value in values:
-                        try:
-                            make_strategies([{**v.strategies[index], key: value}])
-                        except ConfigError as exc:
-                            raise ConfigError(where, exc.value, f"{exc.allowed} (variant "
-                                              f"{v.name}, {built.kind}.{key})") from None
-        elif target not in known_scenario:
-            raise ConfigError(where, target, "a scenario key or strategies[i].parameter")
-        else:
-            if isinstance(known_scenario[target], int) and not isinstance(
-                    known_scenario[target], bool):
-                integers.append(target)
-                values = _integers(values, method, where)
-            for value in values:  # types here; ranges when every cell is built (checks.py)
-                apply_overrides(scenario_table, {**overrides, target: value})
-        clean[target] = list(values)
-    return Sweep(method, clean, list(swept), samples, tuple(dict.fromkeys(integers)))
-
-
-def _integers(values: list[float], method: str, where: str) -> list[int]:
-    """An integer target's values, rounded. Morris bounds must be a multiple of 3
-    apart, so that its 4 levels are integers and each elementary effect's step is the
-    one SALib divides by; Sobol bounds must differ once rounded."""
-    out = [int(round(x)) for x in values]
-    if method == "morris" and (out[1] <= out[0] or (out[1] - out[0]) % 3):
-        raise ConfigError(where, values, "integer bounds [low, high] with high - low a positive "
-                          "multiple of 3 (Morris samples 4 equally spaced levels), e.g. "
-                          f"[{out[0]}, {out[0] + 3 * max(1, round((out[1] - out[0]) / 3))}]")
-    if method == "sobol" and out[1] <= out[0]:
-        raise ConfigError(where, values, "integer bounds [low, high] with low < high once "
-                          "rounded")
-    return out
