@@ -1,4 +1,4 @@
-"""Command line: ``sim run | validate | report | scenarios | graph``.
+"""Command line: ``sim run | validate | report | scenarios | strategies | graph``.
 
 Configuration errors print one line naming the field, the value and what is
 allowed, and exit with status 2 (no traceback); so do a misused option and a
@@ -50,6 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _overrides(args.set)
     if args.days < 1:
         raise ConfigError("--days", args.days, "an integer >= 1")
+    if args.pdf or args.xlsx or args.lang != "en":
+        raise ConfigError("--pdf/--xlsx/--lang", "given", "used with an experiment file only "
+                          "(a single run writes no report)")
     model = EcosystemModel(args.scenario, seed=args.seed, overrides=overrides)
     out = Path(args.out or Path("results") / safe_name(args.name or Path(args.scenario).stem))
     with locked(out):
@@ -90,7 +93,7 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
             print(f"ranking{' at ' + labels[point] if labels[point] else ''} (mean; P(best) "
                   "by paired bootstrap; ranking.csv, Holm-adjusted pairs in ranking_pairs.csv):")
             print("\n".join(ranking_lines(results, point)))
-        print(f"report: {write_report(out)}")
+        print(f"report: {write_report(out, **_report_options(args))}")
     print(f"results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, ranking.csv, "
           "manifest.json)")
     if results.failed:
@@ -184,12 +187,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_options(args: argparse.Namespace) -> dict:
+    return {"pdf": args.pdf, "xlsx": args.xlsx, "lang": args.lang}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.report import write_report
 
-    path = write_report(Path(args.out_dir), pdf=args.pdf)
+    path = write_report(Path(args.out_dir), **_report_options(args))
     print(f"report written to {path}")
     return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    from sim.report.strategy_help import strategy_lines
+
+    print("\n".join(strategy_lines(args.kind)))
+    return 0
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    from sim.report.i18n import LANGUAGES
+
+    parser.add_argument("--pdf", action="store_true",
+                        help="also write report.pdf: A4 pages with the question, verdicts, "
+                             "tables and figures")
+    parser.add_argument("--xlsx", action="store_true",
+                        help="also write report.xlsx: the report's tables, one sheet each")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="language of the report (variant names stay as given)")
+
+
+def _sub(sub, name: str, what: str, examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with ``examples``."""
+    return sub.add_parser(name, help=what, description=what, epilog="examples:\n" + examples,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -203,7 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run an experiment file, or one model with --scenario")
+    run = _sub(sub, "run", "run an experiment file, or one model with --scenario",
+               "  sim run experiments/demo.toml\n"
+               "  sim run experiments/demo.toml --replications 20 --pdf --xlsx --lang zh\n"
+               "  sim run experiments/demo.toml --set population.agents=20000 --out results/x\n"
+               "  sim run --scenario city --days 90 --set population.customers=50000")
     run.add_argument("experiment", nargs="?", help="experiment TOML (experiments/*.toml)")
     run.add_argument("--scenario", default="city", help="scenario for a single run")
     run.add_argument("--days", type=int, default=None, help="horizon in days")
@@ -219,18 +255,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh", action="store_true",
                      help="delete the results already in --out (another experiment's, or "
                           "this one's from other code) instead of refusing the folder")
+    _add_report_options(run)
     run.set_defaults(func=cmd_run)
 
-    val = sub.add_parser("validate", help="check an experiment file without running it")
+    val = _sub(sub, "validate", "check an experiment file without running it",
+               "  sim validate experiments/demo.toml")
     val.add_argument("file")
     val.set_defaults(func=cmd_validate)
 
-    rep = sub.add_parser("report", help="(re)build report.html from a results folder")
+    rep = _sub(sub, "report", "(re)build report.html from a results folder",
+               "  sim report results/demo\n"
+               "  sim report results/demo --pdf --xlsx\n"
+               "  sim report results/demo --lang zh --pdf")
     rep.add_argument("out_dir")
-    rep.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    _add_report_options(rep)
     rep.set_defaults(func=cmd_report)
 
-    scn = sub.add_parser("scenarios", help="list scenarios, or describe one")
+    scn = _sub(sub, "scenarios", "list scenarios, or describe one",
+               "  sim scenarios\n  sim scenarios city --chains\n"
+               "  sim scenarios city --chains --set population.customers=1000000")
     scn.add_argument("name", nargs="?")
     scn.add_argument("--chains", action="store_true",
                      help="print the chain table: the city's payee counts, amounts and bills")
@@ -238,7 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scenario override, e.g. population.customers=1000000")
     scn.set_defaults(func=cmd_scenarios)
 
-    gr = sub.add_parser("graph", help="export the ecosystem graph as GraphML")
+    stg = _sub(sub, "strategies", "list the strategy kinds with their parameters, units, "
+               "defaults and allowed values",
+               "  sim strategies\n  sim strategies fee_waiver")
+    stg.add_argument("kind", nargs="?", help="one strategy kind (default: all)")
+    stg.set_defaults(func=cmd_strategies)
+
+    gr = _sub(sub, "graph", "export the ecosystem graph as GraphML",
+              "  sim graph city --out results/city.graphml")
     gr.add_argument("scenario")
     gr.add_argument("--out", required=True, help="FILE.graphml")
     gr.add_argument("--seed", type=int, default=0)

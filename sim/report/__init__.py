@@ -1,5 +1,7 @@
 """Reports from result plots: ``write_report(OUT)`` builds OUT/report.html from the
-stored results alone (and OUT/report.pdf with ``pdf=True``).
+stored results alone; ``pdf=True`` adds an A4 OUT/report.pdf with the same
+sections, ``xlsx=True`` the tables as OUT/report.xlsx, ``lang="zh"`` writes them
+all in Chinese (:mod:`sim.report.i18n`).
 
 Figures also land as PNG in OUT/figures/ and the tables as CSV in OUT/tables/.
 The order follows what a reader needs: the question, the ranking sentence and
@@ -14,19 +16,22 @@ from __future__ import annotations
 import io
 import logging
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 
 import pandas as pd
 
 from sim.report import figures, figures_graph
-from sim.report.html import figure_block, page, table_block
+from sim.report.blocks import Figure, Section, Table, Text
+from sim.report.html import page
+from sim.report.i18n import header, language, t
+from sim.report.pdf import write_pdf
 from sim.report.ranking import top_sentences
-from sim.report.tables import cost_table, headline_table, ranking_table
+from sim.report.tables import cost_table, headline_table, pairs_table, ranking_table
 from sim.report.verdicts import verdicts
+from sim.report.workbook import write_workbook
 from sim.results import atomic_write_bytes
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "report_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -43,42 +48,76 @@ def _png(fig) -> bytes:
 def _figures(results, sensitivity: pd.DataFrame | None) -> list[tuple[str, str, str, object]]:
     """(section, file name, caption, figure) in reading order; absent ones skipped."""
     wanted = [
-        ("Paired lift against the baseline", "forest",
-         "Change of each headline KPI at the horizon, % of the baseline, 95 % paired CI",
-         figures.forest),
-        ("KPI trajectories", "trajectories", "Mean over replications with 95 % bands",
-         figures.trajectories),
-        ("Money", "spend_by_cause", "Strategy spend by cause, yuan per run", figures.spend),
-        ("Money", "cumulative_net_contribution",
-         "Cumulative incremental net contribution against the baseline", figures.cumulative_net),
-        ("Money", "cost_effectiveness", "Incremental net contribution against incremental spend",
-         figures.cost_effect),
-        ("Channels and funnel", "channel_shares", "Share of payment volume by channel",
-         figures.channels),
-        ("Channels and funnel", "funnel", "Acquired, 90 days on, still monthly-active",
-         figures.funnel),
-        ("The ecosystem", "ecosystem_graph", "Chains and the channels that carry their flow",
-         figures_graph.ecosystem),
-        ("Sweep", "sweep", "Paired differences along the swept parameter",
-         figures_graph.sweep_lines),
+        ("sec.lift", "forest", "cap.forest", figures.forest),
+        ("sec.trajectories", "trajectories", "cap.trajectories", figures.trajectories),
+        ("sec.money", "spend_by_cause", "cap.spend", figures.spend),
+        ("sec.money", "cumulative_net_contribution", "cap.cumnet", figures.cumulative_net),
+        ("sec.money", "cost_effectiveness", "cap.costeff", figures.cost_effect),
+        ("sec.channels", "channel_shares", "cap.channels", figures.channels),
+        ("sec.channels", "funnel", "cap.funnel", figures.funnel),
+        ("sec.ecosystem", "ecosystem_graph", "cap.ecosystem", figures_graph.ecosystem),
+        ("sec.sweep", "sweep", "cap.sweep", figures_graph.sweep_lines),
     ]
     out = []
     for section, name, caption, fn in wanted:
         fig = fn(results)
         if fig is not None:
-            out.append((section, name, caption, fig))
+            out.append((t(section), name, t(caption), fig))
     fig = figures_graph.tornado(sensitivity)
     if fig is not None:
-        out.append(("Sensitivity", "tornado", "Morris / Sobol indices per parameter", fig))
+        out.append((t("sec.sensitivity"), "tornado", t("cap.tornado"), fig))
     return out
 
 
-def write_report(out: str | Path, pdf: bool = False) -> Path:
-    """Build OUT/report.html (and OUT/report.pdf) from OUT's stored results."""
+def report_tables(results, sensitivity: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The report's tables by file name, headers in the current language: headline
+    summary, cost-effectiveness, ranking, ranking pairs and, when present, the
+    sensitivity indices."""
+    tables = {"summary_headline": headline_table(results), "cost_effectiveness":
+              cost_table(results), "ranking": ranking_table(results),
+              "ranking_pairs": pairs_table(results)}
+    if sensitivity is not None and not sensitivity.empty:
+        tables["sensitivity"] = sensitivity.rename(columns=header)
+    return tables
+
+
+def write_report(out: str | Path, pdf: bool = False, xlsx: bool = False,
+                 lang: str = "en") -> Path:
+    """Build OUT/report.html from OUT's stored results, with figures in OUT/figures/
+    and tables in OUT/tables/.
+
+    Parameters
+    ----------
+    out : str or Path
+        A results folder written by :func:`sim.experiment.run_experiment`.
+    pdf : bool, default False
+        Also write OUT/report.pdf: the same report on A4 portrait pages.
+    xlsx : bool, default False
+        Also write OUT/report.xlsx: the report's tables, one sheet each.
+    lang : {"en", "zh"}, default "en"
+        Language of headings, verdicts, labels and table headers; names the user gave
+        stay as given.
+
+    Returns
+    -------
+    Path
+        OUT/report.html.
+
+    Raises
+    ------
+    ConfigError
+        If ``lang`` is not a supported language.
+    FileNotFoundError
+        If OUT has no finished baseline cells.
+    """
+    with language(lang):
+        return _write(Path(out), pdf, xlsx, lang)
+
+
+def _write(out: Path, pdf: bool, xlsx: bool, lang: str) -> Path:
     from sim import __version__
     from sim.experiment.runner import load_results
 
-    out = Path(out)
     results = load_results(out)
     if results.summary.empty:
         raise FileNotFoundError(f"{out} has no finished baseline cells to report on")
@@ -92,70 +131,38 @@ def write_report(out: str | Path, pdf: bool = False) -> Path:
         png = _png(fig)
         atomic_write_bytes(out / "figures" / f"{name}.png", png)
         pngs.append((section, caption, png))
-    headline = headline_table(results)
-    costs = cost_table(results)
-    ranking = ranking_table(results)
-    tables = {"summary_headline": headline, "cost_effectiveness": costs, "ranking": ranking,
-              "ranking_pairs": results.pairs}
+    tables = report_tables(results, sensitivity)
     (out / "tables").mkdir(exist_ok=True)
     for name, frame in tables.items():
         atomic_write_bytes(out / "tables" / f"{name}.csv", frame.to_csv(index=False).encode())
 
-    meta = pd.DataFrame({"": ["experiment", "description", "scenario", "horizon",
-                              "replications", "seed", "variants", "sim version", "report date"],
-                         " ": [spec.name, spec.description, spec.scenario, f"{spec.days} days",
-                               spec.replications, spec.seed,
+    meta = pd.DataFrame({"": [t(f"meta.{k}") for k in ("experiment", "description", "scenario",
+                                                          "horizon", "replications", "seed",
+                                                          "variants", "version", "date")],
+                         " ": [spec.name, spec.description, spec.scenario,
+                               t("meta.days", days=spec.days), spec.replications, spec.seed,
                                ", ".join(v.name for v in spec.variants), __version__,
                                datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]})
     lines = top_sentences(results) + verdicts(results)
-    sections = [("The question", f'<div class="meta">{table_block(meta)}</div>'),
-                ("Verdicts", "".join(f'<p class="verdict">{escape(v)}</p>' for v in lines)),
-                ("Ranking", "<p>" + escape(
-                    "Every variant on each headline KPI. P(best) is the share of 2,000 paired "
-                    "bootstrap resamples of the replications in which the variant has the best "
-                    "mean; the p-values of the differences between every two variants are "
-                    "Holm-adjusted (tables/ranking_pairs.csv).") + "</p>"
-                 + table_block(ranking, "{:,.3g}"))]
+    sections: list[Section] = [
+        (t("sec.question"), [Table(meta, meta=True)]),
+        (t("sec.verdicts"), [Text(v, "verdict") for v in lines]),
+        (t("sec.ranking"), [Text(t("ranking.about")), Table(tables["ranking"], "{:,.3g}")])]
     if results.failed:
-        sections.append(("Failed cells", "<p>" + escape(
-            f"{len(results.failed)} cells failed and are left out: "
-            + ", ".join(sorted(results.failed))) + "</p>"))
-    by_section: dict[str, list[str]] = {}
+        sections.append((t("sec.failed"), [Text(t("failed", n=len(results.failed),
+                                                  cells=", ".join(sorted(results.failed))))]))
+    by_section: dict[str, list] = {}
     for section, caption, png in pngs:
-        by_section.setdefault(section, []).append(figure_block(png, caption))
-    sections += [(s, "".join(blocks)) for s, blocks in by_section.items()]
-    sections.append(("Tables", table_block(costs) + table_block(headline.drop(columns=["unit"]))))
+        by_section.setdefault(section, []).append(Figure(png, caption))
+    sections += list(by_section.items())
+    sections.append((t("sec.tables"), [
+        Table(tables["cost_effectiveness"]),
+        Table(tables["summary_headline"].drop(columns=[header("unit")]))]))
+    title = t("title", name=spec.name)
     html_path = out / "report.html"
-    atomic_write_bytes(html_path, page(f"Experiment report: {spec.name}", sections).encode())
+    atomic_write_bytes(html_path, page(title, sections, lang).encode())
+    if xlsx:
+        write_workbook(out / "report.xlsx", tables)
     if pdf:
-        _write_pdf(out / "report.pdf", spec.name, lines, [p for *_, p in pngs])
+        write_pdf(out / "report.pdf", title, sections)
     return html_path
-
-
-def _write_pdf(path: Path, title: str, lines: list[str], pngs: list[bytes]) -> None:
-    """A PDF: a first page with the verdicts, then one page per figure."""
-    import textwrap
-
-    import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    from sim.report.style import apply_style
-
-    apply_style()
-    buf = io.BytesIO()
-    with PdfPages(buf) as pdf:
-        fig = plt.figure(figsize=(8.27, 11.69))
-        text = "\n\n".join(textwrap.fill(line, 95) for line in lines)
-        fig.text(0.07, 0.95, f"Experiment report: {title}", fontsize=15, weight="bold", va="top")
-        fig.text(0.07, 0.9, text, fontsize=9, va="top")
-        pdf.savefig(fig)
-        plt.close(fig)
-        for png in pngs:
-            img = mpimg.imread(io.BytesIO(png), format="png")
-            h, w = img.shape[:2]
-            fig = plt.figure(figsize=(8.27, 8.27 * h / w))
-            fig.figimage(img, resize=True)
-            pdf.savefig(fig)
-            plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())

@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.metrics import KPI_BY_NAME
+from sim.report.i18n import cause_label, channel_label, kpi_label, t, unit
 from sim.report.plotdata import (
     CHANNEL_COLUMNS,
     add_bank_share,
     channel_shares,
     daily_band,
     daily_diff_band,
+    feasible_range,
     spend_by_cause,
 )
 from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
@@ -53,23 +55,24 @@ def forest(results, point: int = 0):
             ax.errorbar([mid], [y], xerr=err, fmt="o", color=color_of(i + 1), capsize=3,
                         label=v if kpi == headline[0] else None)
             ticks.append(y)
-            labels.append(KPI_BY_NAME[kpi].label if i == 0 else "")
+            labels.append(kpi_label(kpi) if i == 0 else "")
             y -= 1
         y -= 0.6
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(ticks, labels)
-    ax.set_xlabel(axis_label("Change against the baseline", "% of baseline, 95 % paired CI"))
-    ax.set_title("Paired lift against the baseline")
+    ax.set_xlabel(axis_label(t("fig.change"), t("fig.change_unit")))
+    ax.set_title(t("fig.lift"))
     ax.legend(loc="lower right")
     return fig
 
 
 def trajectories(results, point: int = 0):
-    """KPI paths per variant with 95 % bands over replications."""
+    """KPI paths per variant with 95 % bands over replications, each band clipped to
+    the KPI's feasible range (:func:`sim.report.plotdata.feasible_range`)."""
     kpis = add_bank_share(results.kpis)
     fig, axes = new_figure(11, 7.2, nrows=2, ncols=3)
     for ax, kpi in zip(axes.ravel(), TRAJECTORY_KPIS, strict=True):
-        bands = daily_band(kpis, kpi, point)
+        bands = daily_band(kpis, kpi, point, bounds=feasible_range(kpi))
         for i, v in enumerate(_variants(results)):
             if v not in bands:
                 continue
@@ -77,34 +80,38 @@ def trajectories(results, point: int = 0):
             ax.plot(b.index, b["mean"], color=color_of(i), lw=1.4, label=v)
             ax.fill_between(b.index, b["low"], b["high"], color=color_of(i), alpha=0.18, lw=0)
         if kpi == "bank_channel_share":
-            ax.set_title("Bank app share of volume (7-day)")
-            ax.set_ylabel(axis_label("Share", "fraction of yuan paid"))
+            ax.set_title(t("fig.bank_share"))
+            ax.set_ylabel(axis_label(t("fig.share"), t("fig.share_unit")))
         else:
-            meta = KPI_BY_NAME[kpi]
-            ax.set_title(meta.label)
-            ax.set_ylabel(axis_label(meta.label.split(" (")[0], meta.unit))
+            label = kpi_label(kpi)
+            ax.set_title(label)
+            ax.set_ylabel(axis_label(label.split(" (")[0].split("（")[0],
+                                     unit(KPI_BY_NAME[kpi].unit)))
             ax.yaxis.set_major_formatter(thousands)
-        ax.set_xlabel("Day")
+        ax.set_xlabel(t("fig.day"))
     axes[0, 0].legend(loc="best")
-    fig.suptitle("KPI trajectories (mean and 95 % band over replications)", fontweight="bold")
+    fig.suptitle(t("fig.trajectories"), fontweight="bold")
     fig.tight_layout()
     return fig
 
 
 def spend(results, point: int = 0):
-    """Strategy spend by cause per variant, stacked (mean per replication)."""
+    """Strategy spend by cause per variant, stacked (mean per replication); causes by
+    their human labels, naming the lever only when more than one spends."""
     table = spend_by_cause(results.ledger, point)
     if table.empty:
         return None
     table = table.reindex([v for v in _variants(results) if v in table.index])
     fig, ax = new_figure(7.5, 3.8)
     bottom = np.zeros(len(table))
+    owners = {c.rpartition(":")[0] for c in table.columns}
     for i, cause in enumerate(table.columns):
-        ax.bar(table.index, table[cause], bottom=bottom, color=color_of(i + 1), label=cause)
+        ax.bar(table.index, table[cause], bottom=bottom, color=color_of(i + 1),
+               label=cause_label(cause, with_owner=len(owners) > 1))
         bottom += table[cause].to_numpy()
     ax.yaxis.set_major_formatter(thousands)
-    ax.set_ylabel(axis_label("Spend", "yuan per run"))
-    ax.set_title("Where each yuan went: spend by cause")
+    ax.set_ylabel(axis_label(t("fig.spend"), t("fig.per_run")))
+    ax.set_title(t("fig.spend_title"))
     ax.legend(fontsize=7.5, ncol=2)
     ax.tick_params(axis="x", rotation=15)
     return fig
@@ -124,9 +131,9 @@ def cumulative_net(results, point: int = 0):
             ax.fill_between(b.index, b["low"], b["high"], color=color_of(i), alpha=0.18, lw=0)
     ax.axhline(0, color="black", lw=0.8)
     ax.yaxis.set_major_formatter(thousands)
-    ax.set_xlabel("Day")
-    ax.set_ylabel(axis_label("Cumulative incremental net contribution", "yuan"))
-    ax.set_title("Does it pay back? Cumulative net contribution against the baseline")
+    ax.set_xlabel(t("fig.day"))
+    ax.set_ylabel(axis_label(t("fig.cumnet"), unit("yuan")))
+    ax.set_title(t("fig.cumnet_title"))
     ax.legend()
     return fig
 
@@ -150,9 +157,9 @@ def cost_effect(results, point: int = 0):
     ax.axhline(0, color="black", lw=0.8)
     ax.xaxis.set_major_formatter(thousands)
     ax.yaxis.set_major_formatter(thousands)
-    ax.set_xlabel(axis_label("Incremental spend", "yuan"))
-    ax.set_ylabel(axis_label("Incremental net contribution", "yuan"))
-    ax.set_title("Cost-effectiveness (95 % paired CIs)")
+    ax.set_xlabel(axis_label(t("fig.inc_spend"), unit("yuan")))
+    ax.set_ylabel(axis_label(t("fig.inc_net"), unit("yuan")))
+    ax.set_title(t("fig.costeff_title"))
     ax.legend()
     return fig
 
@@ -168,16 +175,16 @@ def channels(results, point: int = 0):
         if shares.empty:
             continue
         names = [c.removeprefix("volume_") for c in CHANNEL_COLUMNS]
-        ax.stackplot(shares.index, shares.T.to_numpy(), labels=names,
+        ax.stackplot(shares.index, shares.T.to_numpy(), labels=[channel_label(n) for n in names],
                      colors=[CHANNEL_COLORS[n] for n in names], alpha=0.85)
         ax.set_ylim(0, 1)
         ax.set_title(v)
-        ax.set_xlabel("Day")
-        ax.set_ylabel(axis_label("Share of volume", "fraction"))
+        ax.set_xlabel(t("fig.day"))
+        ax.set_ylabel(axis_label(t("fig.vol_share"), t("fig.fraction")))
     for ax in axes.ravel()[len(variants):]:
         ax.set_visible(False)
     axes[0, 0].legend(loc="lower left", fontsize=7)
-    fig.suptitle("Channel shares of payment volume (7-day mean)", fontweight="bold")
+    fig.suptitle(t("fig.channels_title"), fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -193,11 +200,11 @@ def funnel(results, point: int = 0):
     x = np.arange(len(means))
     for i, step in enumerate(steps):
         ax.bar(x + i * width, means[step], width, color=color_of(i + 2),
-               label=KPI_BY_NAME[step].label)
+               label=kpi_label(step))
     ax.set_xticks(x + width, means.index, rotation=15)
     ax.yaxis.set_major_formatter(thousands)
-    ax.set_ylabel(axis_label("App users", "customers"))
-    ax.set_title("Funnel: acquired -> 90 days on -> still active")
+    ax.set_ylabel(axis_label(t("fig.app_users"), unit("customers")))
+    ax.set_title(t("fig.funnel_title"))
     ax.legend()
     return fig
 

@@ -7,13 +7,15 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics import KPI_BY_NAME
+from sim.report.i18n import channel_label, kpi_label, t, unit
 from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
 from sim.scenarios.catalog import CATEGORIES, CHANNELS
 
 __all__ = ["ecosystem", "sweep_lines", "tornado"]
 
 CARRIER_NODES = {"bank_app": "Bank", "wechat": "WeChat", "alipay": "Alipay", "card": "Cards",
-                 "cash": "Cash"}
+                 "cash": "Cash"}  # graph node ids; drawn with their channel's label
+PARTNER = "Tech partner"
 CATEGORY_COLORS = {"government_livelihood": "#EBCB8B", "consumer_retail": "#88C0D0",
                    "industry_chain": "#A3BE8C"}
 
@@ -30,8 +32,8 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
     g = nx.Graph()
     for ch, name in CARRIER_NODES.items():
         g.add_node(name, kind="carrier", channel=ch)
-    g.add_node("Tech\npartner", kind="partner")
-    g.add_edge("Tech\npartner", "Bank", weight=0.0)
+    g.add_node(PARTNER, kind="partner")
+    g.add_edge(PARTNER, "Bank", weight=0.0)
     vols = s[[f"volume_{c}" for c in CHANNELS]].to_numpy()
     top = vols.max() if vols.size and vols.max() > 0 else 1.0
     for row, vol in zip(s.itertuples(), vols, strict=True):
@@ -49,7 +51,7 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
                               strict=True)}
     pos.update({name: (np.cos(a), np.sin(a)) for name, a in
                 zip(chains, np.linspace(0, 2 * np.pi, len(chains), endpoint=False), strict=True)})
-    pos["Tech\npartner"] = (0.0, 0.0)
+    pos[PARTNER] = (0.0, 0.0)
     fig, ax = new_figure(9, 7.5)
     for u, v, d in g.edges(data=True):
         if "channel" in d:
@@ -62,20 +64,21 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
         if d["kind"] == "chain":
             ax.scatter([x], [y], s=900, color=CATEGORY_COLORS[d["category"]],
                        edgecolors=CHANNEL_COLORS[d["carrier"]], linewidths=3, zorder=2)
-            ax.annotate(f"{name}\n{d['on_bank']}/{d['payees']} on bank", (x, y),
+            ax.annotate(f"{name}\n" + t("fig.on_bank", on=d["on_bank"], all=d["payees"]), (x, y),
                         xytext=(0, -27), textcoords="offset points", ha="center", fontsize=7.5)
         else:
             color = CHANNEL_COLORS.get(d.get("channel"), "#5E81AC")
             ax.scatter([x], [y], s=1300, color=color, zorder=2)
-            ax.annotate(name, (x, y), ha="center", va="center", fontsize=7, color="white",
+            shown = (channel_label(d["channel"]).replace(" ", "\n", 1) if "channel" in d
+                     else t("fig.partner"))
+            ax.annotate(shown, (x, y), ha="center", va="center", fontsize=7, color="white",
                         fontweight="bold", zorder=3)
     for cat, color in CATEGORY_COLORS.items():
         ax.scatter([], [], s=80, color=color, label=cat)
-    ax.legend(loc="upper left", fontsize=7.5, title="Chain category")
+    ax.legend(loc="upper left", fontsize=7.5, title=t("fig.category"))
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(f"Ecosystem at the end ({variant}, replication 0): who carries the flow\n"
-                 "edge width = daily volume; ring colour = main carrier", fontsize=10)
+    ax.set_title(t("fig.eco_title", variant=variant), fontsize=10)
     return fig
 
 
@@ -99,12 +102,12 @@ def sweep_lines(results):
                 [rows["diff"] - rows["diff_ci_low"], rows["diff_ci_high"] - rows["diff"]]),
                 fmt="o-", color=color_of(i + 1), capsize=2, label=v)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_title(KPI_BY_NAME[kpi].label, fontsize=9)
+        ax.set_title(kpi_label(kpi), fontsize=9)
         ax.set_xlabel(param)
-        ax.set_ylabel(axis_label("Difference vs baseline", KPI_BY_NAME[kpi].unit))
+        ax.set_ylabel(axis_label(t("fig.diff_base"), unit(KPI_BY_NAME[kpi].unit)))
         ax.yaxis.set_major_formatter(thousands)
     axes[0].legend(fontsize=7)
-    fig.suptitle("Sweep: paired difference against the baseline (95 % CI)", fontweight="bold")
+    fig.suptitle(t("fig.sweep_title"), fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -120,9 +123,9 @@ def tornado(sensitivity: pd.DataFrame | None):
     for ax, kpi in zip(axes.ravel(), kpis, strict=True):
         t = sensitivity[sensitivity.kpi == kpi].groupby("parameter")[index].mean().sort_values()
         ax.barh(t.index, t.to_numpy(), color=color_of(2))
-        ax.set_title(KPI_BY_NAME[kpi].label, fontsize=9)
-        ax.set_xlabel("Morris mu*" if index == "mu_star" else "Sobol total index")
+        ax.set_title(kpi_label(kpi), fontsize=9)
+        ax.set_xlabel(t("fig.morris" if index == "mu_star" else "fig.sobol"))
         ax.xaxis.set_major_formatter(thousands)
-    fig.suptitle("Sensitivity of the paired difference (tornado)", fontweight="bold")
+    fig.suptitle(t("fig.tornado_title"), fontweight="bold")
     fig.tight_layout()
     return fig

@@ -8,6 +8,8 @@ from html import escape
 
 import pandas as pd
 
+from sim.report.blocks import Figure, Section, Table, Text, cell_text
+
 __all__ = ["page", "figure_block", "table_block"]
 
 CSS = """
@@ -29,23 +31,29 @@ def figure_block(png: bytes, caption: str) -> str:
 
 
 def table_block(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
-    def cell(v) -> str:
-        if isinstance(v, float):
-            return "" if pd.isna(v) else float_format.format(v)
-        return escape(str(v))
-
     head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell_text(v, float_format))}</td>"
+                                    for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def page(title: str, sections: list[tuple[str, str]]) -> str:
-    """A whole HTML document; ``sections`` are (heading, inner HTML) pairs."""
-    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+def _block(block: Text | Table | Figure) -> str:
+    if isinstance(block, Figure):
+        return figure_block(block.png, block.caption)
+    if isinstance(block, Table):
+        table = table_block(block.frame, block.float_format)
+        return f'<div class="meta">{table}</div>' if block.meta else table
+    style = f' class="{block.style}"' if block.style else ""
+    return f"<p{style}>{escape(block.text)}</p>"
+
+
+def page(title: str, sections: list[Section], lang: str = "en") -> str:
+    """A whole HTML document; ``sections`` are (heading, blocks) pairs."""
+    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
              f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
              f"<h1>{escape(title)}</h1>"]
-    for heading, inner in sections:
-        parts.append(f"<h2>{escape(heading)}</h2>{inner}")
+    for heading, blocks in sections:
+        parts.append(f"<h2>{escape(heading)}</h2>" + "".join(_block(b) for b in blocks))
     parts.append("</body></html>")
     return "".join(parts)

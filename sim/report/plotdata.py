@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["daily_band", "daily_diff_band", "spend_by_cause", "channel_shares", "add_bank_share"]
+from sim.metrics import KPI_BY_NAME
+
+__all__ = ["daily_band", "daily_diff_band", "spend_by_cause", "channel_shares", "add_bank_share",
+           "feasible_range"]
 
 CHANNEL_COLUMNS = ["volume_bank_app", "volume_wechat", "volume_alipay", "volume_card",
                    "volume_cash"]
@@ -24,18 +27,35 @@ def add_bank_share(kpis: pd.DataFrame, window: int = 7) -> pd.DataFrame:
     return ordered.assign(bank_channel_share=share)
 
 
-def _band(g: pd.DataFrame, column: str) -> pd.DataFrame:
+def feasible_range(column: str) -> tuple[float, float]:
+    """Values ``column`` can take: shares in [0, 1]; stocks and counts (every KPI not
+    in yuan, and stocks in yuan such as deposits) at least 0; yuan flows (net
+    contribution can be negative) unbounded."""
+    if column.endswith("_share"):
+        return 0.0, 1.0
+    meta = KPI_BY_NAME.get(column)
+    if meta is not None and (meta.kind == "stock" or meta.unit != "yuan"):
+        return 0.0, np.inf
+    return -np.inf, np.inf
+
+
+def _band(g: pd.DataFrame, column: str,
+          bounds: tuple[float, float] = (-np.inf, np.inf)) -> pd.DataFrame:
+    """Day-by-day mean and t-interval over replications, the interval clipped to
+    ``bounds`` (a t-interval on few replications can reach values no run can have)."""
     agg = g.groupby("day")[column].agg(["mean", "std", "count"])
     t = stats.t.ppf(0.975, np.maximum(agg["count"] - 1, 1))
     half = np.where(agg["count"] > 1, t * agg["std"] / np.sqrt(agg["count"]), 0.0)
-    return pd.DataFrame({"mean": agg["mean"], "low": agg["mean"] - half,
-                         "high": agg["mean"] + half})
+    return pd.DataFrame({"mean": agg["mean"], "low": (agg["mean"] - half).clip(*bounds),
+                         "high": (agg["mean"] + half).clip(*bounds)})
 
 
-def daily_band(kpis: pd.DataFrame, column: str, point: int = 0) -> dict[str, pd.DataFrame]:
-    """Per variant: the day-by-day mean of ``column`` over replications with its 95 % band."""
+def daily_band(kpis: pd.DataFrame, column: str, point: int = 0,
+               bounds: tuple[float, float] = (-np.inf, np.inf)) -> dict[str, pd.DataFrame]:
+    """Per variant: the day-by-day mean of ``column`` over replications with its 95 % band,
+    clipped to ``bounds`` (see :func:`feasible_range`)."""
     sel = kpis[kpis.point == point]
-    return {v: _band(g, column) for v, g in sel.groupby("variant", sort=False)}
+    return {v: _band(g, column, bounds) for v, g in sel.groupby("variant", sort=False)}
 
 
 def daily_diff_band(kpis: pd.DataFrame, column: str, baseline: str, cumulative: bool = False,

@@ -16,7 +16,8 @@ from sim.experiment.analysis import horizon_values
 from sim.experiment.bootstrap import resample_weights
 from sim.experiment.ranking import ALPHA, POWER, p_best, replications_needed
 from sim.metrics import KPI_BY_NAME
-from sim.report.verdicts import amount, kpi_words
+from sim.report.i18n import kpi_words, t
+from sim.report.verdicts import amount
 
 FEW = 10  # below this many replications a bootstrap share is overconfident (Efron 1993)
 
@@ -26,8 +27,8 @@ __all__ = ["ranking_sentence", "best_point", "best_point_sentence", "ranking_lin
 
 def _names(names: list[str], limit: int = 4) -> str:
     if len(names) > limit:
-        return ", ".join(names[:limit]) + f" and {len(names) - limit} others"
-    return ", ".join(names[:-1]) + " and " + names[-1]
+        return t("r.others", names=t("r.list").join(names[:limit]), n=len(names) - limit)
+    return t("r.and", names=t("r.list").join(names[:-1]), last=names[-1])
 
 
 def ranking_sentence(results, point: int = 0) -> str:
@@ -41,23 +42,22 @@ def ranking_sentence(results, point: int = 0) -> str:
     if len(r) < 2:
         return ""
     label = results.spec.point_labels()[point]
-    where = f"At {label}, " if label else ""
+    where = t("r.where", label=label) if label else ""
     what = kpi_words(kpi)
     best, others = r.iloc[0], r.iloc[1:]
     n_reps = int(best["replications"])
-    share = f"best in {best['p_best']:.0%} of paired bootstrap resamples of the replications"
+    share = t("r.share", p=best["p_best"])
     if best["replications"] < FEW:
-        share += f", overconfident with only {int(best['replications'])} replications"
+        share += t("r.few", n=int(best["replications"]))
     if n_reps < 2:
-        return _sentence(where, f"{best['variant']} has the best {what} in the one replication "
-                                "run; one replication cannot rank the variants.")
+        return _sentence(where, t("r.one", variant=best["variant"], what=what))
     tied = others[~others["separated_from_best"]]
     if tied.empty:
         runner = others.iloc[0]
-        return _sentence(where, f"best for {what}: {best['variant']} "
-                                f"({amount(kpi, abs(runner['diff_vs_best']))} ahead of the next, "
-                                f"{runner['variant']}, Holm-adjusted p = "
-                                f"{runner['p_holm_vs_best']:.2g}; {share}).")
+        return _sentence(where, t("r.best", what=what, best=best["variant"],
+                                  gap=amount(kpi, abs(runner["diff_vs_best"])),
+                                  runner=runner["variant"], p=runner["p_holm_vs_best"],
+                                  share=share))
     runner = tied.iloc[0]
     pairs = results.pairs
     pair = pairs[(pairs.point == point) & (pairs.kpi == kpi)
@@ -66,16 +66,16 @@ def ranking_sentence(results, point: int = 0) -> str:
     m = int(((pairs.point == point) & (pairs.kpi == kpi)).sum())
     n = replications_needed(pair["sd"], runner["diff_vs_best"], m)
     if math.isinf(n):
-        more = "they are identical in every replication, so no number of replications would"
+        more = t("r.identical")
     else:
-        level = f"{ALPHA:.0%} over {m} pairs" if m > 1 else f"{ALPHA:.0%} two-sided"
-        more = (f"about {max(n, n_reps + 1):,.0f} replications would (now {n_reps}; from the "
-                f"observed paired SD, {POWER:.0%} power at {level})")
+        level = (t("r.level_pairs", alpha=ALPHA, m=m) if m > 1
+                 else t("r.level_two", alpha=ALPHA))
+        more = t("r.more", n=max(n, n_reps + 1), now=n_reps, power=POWER, level=level)
     names = _names([best["variant"], *tied["variant"]])
-    gap = (f"{best['variant']} leads {runner['variant']} by "
-           f"{amount(kpi, abs(runner['diff_vs_best']))}, Holm-adjusted p = "
-           f"{runner['p_holm_vs_best']:.2g}; {share}")
-    return _sentence(where, f"the data cannot separate {names} on {what} ({gap}); {more}.")
+    gap = t("r.gap", best=best["variant"], runner=runner["variant"],
+            gap=amount(kpi, abs(runner["diff_vs_best"])), p=runner["p_holm_vs_best"],
+            share=share)
+    return _sentence(where, t("r.tied", names=names, what=what, gap=gap, more=more))
 
 
 def _sentence(where: str, text: str) -> str:
@@ -121,9 +121,8 @@ def best_point_sentence(results) -> list[str]:
             continue
         point, share = found
         row = s[(s.point == point) & (s.variant == variant) & (s.kpi == kpi)].iloc[0]
-        out.append(f"Across the sweep, {variant} does best on {kpi_words(kpi)} at "
-                   f"{labels[point]} ({amount(kpi, row['diff'], True)} against the baseline; "
-                   f"best point in {share:.0%} of paired bootstrap resamples).")
+        out.append(t("r.best_point", variant=variant, what=kpi_words(kpi), label=labels[point],
+                     diff=amount(kpi, row["diff"], True), share=share))
     return out
 
 

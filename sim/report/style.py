@@ -2,7 +2,7 @@
 
 Units on every axis come from the KPI registry; large numbers get thousands
 separators (and K / M suffixes where they would not fit). Fonts fall back to
-a CJK font when one is installed, so Chinese variant names show. Every string
+a CJK font (:mod:`sim.report.fonts`), so Chinese names and text show. Every string
 is plain text: a ``$`` in a variant's name is a dollar sign, never mathtext.
 """
 
@@ -17,8 +17,9 @@ matplotlib.use("Agg")
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from sim.report.fonts import cjk_fonts  # noqa: E402
 
 __all__ = ["apply_style", "PALETTE", "color_of", "thousands", "axis_label", "new_figure"]
 
@@ -26,28 +27,10 @@ PALETTE = ["#4C566A", "#D08770", "#5E81AC", "#A3BE8C", "#B48EAD", "#EBCB8B", "#8
            "#BF616A", "#8FBCBB", "#81A1C1"]
 CHANNEL_COLORS = {"bank_app": "#C8102E", "wechat": "#2DC100", "alipay": "#1677FF",
                   "card": "#8C6D1F", "cash": "#9E9E9E"}
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "AR PL UMing CN", "Droid Sans Fallback")
-
-
-def _register_cjk_fonts() -> set[str]:
-    """Names of installed fonts, adding CJK fonts installed after matplotlib cached
-    its font list (their files are found by name and added once)."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    if not installed & set(CJK_FONTS):
-        for path in font_manager.findSystemFonts():
-            if any(key in path.lower() for key in ("wqy", "notosanscjk", "noto-cjk", "droid")):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        installed = {f.name for f in font_manager.fontManager.ttflist}
-    return installed
 
 
 def apply_style() -> None:
-    installed = _register_cjk_fonts()
-    family = ["DejaVu Sans"] + [f for f in CJK_FONTS if f in installed]
+    family = ["DejaVu Sans", *cjk_fonts()]
     plt.rcParams.update({
         "font.family": family, "font.size": 9.5, "axes.titlesize": 11,
         "axes.titleweight": "bold", "axes.labelsize": 9.5, "axes.spines.top": False,

@@ -26,6 +26,7 @@ import math
 import pandas as pd
 
 from sim.metrics import KPI_BY_NAME
+from sim.report.i18n import kpi_label, kpi_words, money, t
 
 __all__ = ["verdicts", "money", "signed", "kpi_words", "amount", "report_points"]
 
@@ -34,26 +35,8 @@ def signed(x: float) -> str:
     return f"{x:+,.0f}"
 
 
-def money(x: float) -> str:
-    x = x + 0.0  # no "-0 yuan"
-    if abs(x) < 0.5:
-        return "0 yuan"
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:,.2f} M yuan"
-    if a >= 1e3:
-        return f"{x / 1e3:,.1f} K yuan"
-    return f"{x:,.0f} yuan"
-
-
 def _signed_money(x: float) -> str:
     return ("+" if x >= 0 else "-") + money(abs(x))
-
-
-def kpi_words(kpi: str) -> str:
-    """The KPI's label as it reads inside a sentence ("debit cards")."""
-    label = KPI_BY_NAME[kpi].label
-    return label[:1].lower() + label[1:]
 
 
 def amount(kpi: str, x: float, sign: bool = False) -> str:
@@ -73,16 +56,14 @@ def _effect(row, kpi: str, fact: bool = False) -> str:
     """"+120 debit cards (95 % CI +80 to +160)", or "no change in ... distinguishable
     from zero (...)"; as a ``fact``: "Debit cards: +120 (95 % CI ...)"."""
     lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-    interval = (f"95 % CI {amount(kpi, lo, True)} to {amount(kpi, hi, True)}"
-                if math.isfinite(lo) and math.isfinite(hi) else "one replication: no interval")
+    interval = (t("v.interval", lo=amount(kpi, lo, True), hi=amount(kpi, hi, True))
+                if math.isfinite(lo) and math.isfinite(hi) else t("v.no_interval"))
     diff = amount(kpi, row["diff"], True)
     if fact:
-        label = KPI_BY_NAME[kpi].label
-        return (f"{label}: no change distinguishable from zero ({diff}, {interval})"
-                if not _separated(row) else f"{label}: {diff} ({interval})")
-    if not _separated(row):
-        return f"no change in {kpi_words(kpi)} distinguishable from zero ({diff}, {interval})"
-    return f"{diff} {kpi_words(kpi)} ({interval})"
+        key = "v.fact" if _separated(row) else "v.fact_zero"
+        return t(key, label=kpi_label(kpi), diff=diff, interval=interval)
+    key = "v.head" if _separated(row) else "v.head_zero"
+    return t(key, what=kpi_words(kpi), diff=diff, interval=interval)
 
 
 def _per_unit(cost, kpi: str) -> str:
@@ -91,10 +72,11 @@ def _per_unit(cost, kpi: str) -> str:
     if not math.isfinite(value):
         return ""
     lo, hi = cost[f"cost_per_{kpi}_ci_low"], cost[f"cost_per_{kpi}_ci_high"]
-    each = "yuan per yuan" if KPI_BY_NAME[kpi].unit == "yuan" else "each"
-    fmt = (lambda x: f"{x:,.2f}") if each == "yuan per yuan" else money
-    high = fmt(hi) if math.isfinite(hi) else "unbounded (no gain in some resamples)"
-    return f", {fmt(value)} {each} (95 % CI {fmt(lo)} to {high})"
+    per_yuan = KPI_BY_NAME[kpi].unit == "yuan"
+    fmt = (lambda x: f"{x:,.2f}") if per_yuan else money
+    high = fmt(hi) if math.isfinite(hi) else t("v.unbounded")
+    return t("v.per_unit", value=fmt(value), each=t("v.yuan_per_yuan" if per_yuan else "v.each"),
+             lo=fmt(lo), hi=high)
 
 
 def _payback(cost, net_row) -> str:
@@ -102,13 +84,13 @@ def _payback(cost, net_row) -> str:
     if spend <= 0:
         return ""
     if not _separated(net_row):
-        return "Payback cannot be dated (its net effect is not distinguishable from zero)."
+        return t("v.payback_undated")
     day = cost["payback_day"]
     if not math.isfinite(day):
-        return "Does not pay back within the horizon."
+        return t("v.no_payback")
     lo, hi = cost["payback_ci_low"], cost["payback_ci_high"]
-    high = f"day {hi:.0f}" if math.isfinite(hi) else "beyond the horizon"
-    return f"Pays back on day {day:.0f} (95 % CI day {lo:.0f} to {high})."
+    high = t("v.day", day=hi) if math.isfinite(hi) else t("v.beyond")
+    return t("v.payback", day=day, lo=lo, hi=high)
 
 
 def report_points(results) -> list[int]:
@@ -136,7 +118,7 @@ def verdicts(results, point: int | None = None) -> list[str]:
     s, c = results.summary, results.cost
     lines = []
     for p in points:
-        where = f" at {labels[p]}" if labels[p] else ""
+        where = t("v.at", label=labels[p]) if labels[p] else ""
         for variant in results.spec.variant_names():
             if variant == results.spec.baseline:
                 continue
@@ -147,18 +129,18 @@ def verdicts(results, point: int | None = None) -> list[str]:
             spend = cost["incremental_spend"]
             first, *rest = spoken
             head = _effect(rows.loc[first], first)
-            head += f" for {money(spend)}" if spend > 0 else " at no strategy spend"
+            head += t("v.for", money=money(spend)) if spend > 0 else t("v.no_spend")
             if _separated(rows.loc[first]):
                 head += _per_unit(cost, first)
-            facts = [f"{variant}{where}: {head}."]
+            facts = [t("v.verdict", variant=variant, where=where, head=head)]
             for kpi in rest:
                 text = _effect(rows.loc[kpi], kpi, fact=True)
                 if _separated(rows.loc[kpi]):
                     text += _per_unit(cost, kpi)
-                facts.append(text + ".")
+                facts.append(text + t("v.stop"))
             facts.append(_payback(cost, rows.loc["net_contribution"]))
             facts.append(_usage_notes(results, variant, p))
-            lines.append(" ".join(f for f in facts if f))
+            lines.append(t("v.sep").join(f for f in facts if f))
     return lines
 
 
@@ -187,13 +169,13 @@ def _usage_notes(results, variant: str, point: int) -> str:
         spent = -mine.groupby("replication")["amount"].sum().reindex(
             range(n_reps), fill_value=0.0).mean() + 0.0 if n_reps else 0.0
         budget = strategy.budget
-        used = (f"{label} used {money(spent)} of its {money(budget)} budget "
-                f"({spent / budget:.0%})" if math.isfinite(budget) and budget > 0
-                else f"{label} spent {money(spent)} (no budget cap)")
+        used = (t("v.used", label=label, spent=money(spent), budget=money(budget),
+                  share=spent / budget) if math.isfinite(budget) and budget > 0
+                else t("v.spent", label=label, spent=money(spent)))
         abused = mine[mine.kind == "abuse"]
         if spent > 0 and not abused.empty:
             share = -abused.amount.sum() / n_reps / spent
-            used += f", {share:.0%} of it to bonus hunters"
+            used += t("v.hunters", share=share)
         if not events.empty:
             used += _event_notes(events[events.strategy == label], n_reps, strategy,
                                  results.spec.days)
@@ -202,10 +184,9 @@ def _usage_notes(results, variant: str, point: int) -> str:
         moves = events[events.event == "counter_move"]
         if not moves.empty:
             chains = ", ".join(sorted(set(moves.detail)))
-            notes.append(f"payment platforms answered with counter-subsidies in {chains} "
-                         f"({moves.replication.nunique()} of {n_reps} replications, first on day "
-                         f"{moves.day.min():.0f})")
-    return "Budget: " + "; ".join(notes) + "." if notes else ""
+            notes.append(t("v.counter", chains=chains, n=moves.replication.nunique(),
+                           reps=n_reps, day=moves.day.min()))
+    return t("v.budget", notes=t(";").join(notes)) if notes else ""
 
 
 def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:
@@ -215,32 +196,29 @@ def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:
     out = []
     exhausted = events[events.event == "budget_exhausted"]
     if not exhausted.empty:
-        out.append(f"budget exhausted on day {exhausted.day.median():.0f} (median; "
-                   f"{exhausted.replication.nunique()} of {n_reps} replications)")
+        out.append(t("v.exhausted", day=exhausted.day.median(),
+                     n=exhausted.replication.nunique(), reps=n_reps))
     early = events[(events.event == "ended") & (events.detail == "budget")]
     if not early.empty:
         day, end = early.day.median(), strategy.end_day
-        ended = "so it ended" if not exhausted.empty else "it ended for lack of budget"
-        when = (f"{end - day:.0f} days before its window was to close on day {end:.0f}"
-                if math.isfinite(end) and end > day else f"on day {day:.0f}")
+        ended = t("v.so_ended" if not exhausted.empty else "v.ended_budget")
+        when = (t("v.before_close", days=end - day, end=end)
+                if math.isfinite(end) and end > day else t("v.on_day", day=day))
         count = early.replication.nunique()
-        out.append(f"{ended} {when}" + (f" ({count} of {n_reps} replications)"
-                                         if count != exhausted.replication.nunique() else ""))
+        out.append(t("v.ended_when", ended=ended, when=when)
+                   + (t("v.of_reps", n=count, reps=n_reps)
+                      if count != exhausted.replication.nunique() else ""))
     elif math.isfinite(strategy.end_day) and strategy.end_day < days and \
             (events.event == "window_closed").any():
-        out.append(f"its window closed on day {strategy.end_day:.0f}")
+        out.append(t("v.window_closed", day=strategy.end_day))
     over = events[events.event == "over_budget"]
     if not over.empty:
-        out.append(f"costs owed under signed contracts went beyond the budget from day "
-                   f"{over.day.min():.0f} ({over.replication.nunique()} of {n_reps} "
-                   "replications)")
+        out.append(t("v.over", day=over.day.min(), n=over.replication.nunique(), reps=n_reps))
     backlash = events[events.event == "cancelled_backlash"]
     if not backlash.empty:
         per_rep = backlash.groupby("replication")["count"].sum().sum() / n_reps
-        out.append(f"exclusivity cancelled by backlash at {per_rep:.1f} institutions on "
-                   f"average (first on day {backlash.day.min():.0f})")
+        out.append(t("v.backlash", n=per_rep, day=backlash.day.min()))
     left = events[events.event == "left"]
     if not left.empty:
-        out.append(f"{left['count'].sum() / n_reps:,.1f} payees on average left the bank "
-                   "after their terms ended")
-    return ", " + ", ".join(out) if out else ""
+        out.append(t("v.left", n=left["count"].sum() / n_reps))
+    return t(",") + t(",").join(out) if out else ""

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -117,7 +118,7 @@ class Strategy:
 
     def __init__(self, _path: str = "", **params: Any):
         self._path = _path or self.kind
-        declared = {**COMMON, **self.parameters}
+        declared = self.declared_parameters()
         for key in params:
             if key not in declared:
                 raise ConfigError(f"{self._path}.{key}", params[key],
@@ -141,6 +142,12 @@ class Strategy:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+    @classmethod
+    def declared_parameters(cls) -> MappingProxyType:
+        """Every parameter the kind accepts, common ones first: name -> :class:`Param`
+        (read-only; the same declarations ``__init__`` validates against)."""
+        return MappingProxyType({**COMMON, **cls.parameters})
 
     def get_params(self) -> dict[str, Any]:
         """The parameters as given (defaults filled in), with ``kind``."""
