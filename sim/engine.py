@@ -41,10 +41,8 @@ class VectorizedEngine:
               rng: np.random.Generator) -> np.ndarray:
         """Install with p_i = p * digital_i + q * x_i + push_i; returns the adopters."""
         a = self.params.adoption
-        p = a.external_rate * self.pop.digital_affinity + a.imitation_rate * peer_share
-        if push is not None:
-            p = p + push
-        return self.pop.adopt(day, p, self.params.bank.p_debit_card, rng)
+        organic = a.external_rate * self.pop.digital_affinity + a.imitation_rate * peer_share
+        return self.pop.adopt(day, organic, push, self.params.bank.p_debit_card, rng)
 
     def draw(self, day: int, rng: np.random.Generator) -> Payments:
         billing = self.model.billing
@@ -89,8 +87,9 @@ class VectorizedEngine:
         self.deposits()
 
     def age(self, day: int, streams) -> None:
-        """Dormant apps are uninstalled, dormant new accounts closed; monthly-active users
-        are cross-sold credit cards."""
+        """Dormant apps are uninstalled, dormant accounts a strategy brought closed;
+        monthly-active users are cross-sold credit cards; accounts, apps and cards exit
+        at the steady baseline's rates."""
         a, b = self.params.adoption, self.params.bank
         self.pop.uninstall_dormant(day, a.dormant_after_days, a.uninstall_rate_per_day,
                                    streams.daily("customers.dormancy", day))
@@ -98,6 +97,7 @@ class VectorizedEngine:
                                         streams.daily("customers.closure", day))
         self.pop.cross_sell_credit(day, MAU_WINDOW_DAYS, b.credit_card_rate_per_day,
                                    streams.daily("customers.cross_sell", day))
+        self.pop.churn(day, streams.daily("customers.churn", day))
 
     def deposits(self) -> None:
         b = self.params.bank

@@ -57,6 +57,7 @@ def build_world(scenario: Scenario, streams: Streams) -> World:
                                     streams.get("world.social"))
         degree = np.asarray(adjacency.sum(axis=1)).ravel().astype(np.float32)
     customers.attach_network(adjacency, degree)
+    customers.start_at_steady_state(scenario, merchants, streams.get("world.steady"))
     return World(customers, merchants, ChainTable.from_scenario(scenario), adjacency, degree)
 
 

@@ -244,7 +244,9 @@ def test_reading_results_is_read_only_and_keeps_the_declared_parameter_order(tmp
     the order declared (here not alphabetical), and reading a folder writes nothing."""
     from sim.experiment import load_results
 
+    # a growing market (no steady-state exits), where the imitation rate sets the level
     spec = {**SPEC, "replications": 1, "days": 12,
+            "overrides": {**SPEC["overrides"], "market.steady": False},
             "sweep": {"method": "grid", "parameters": {"strategies[0].rate": [0.0, 0.2],
                                                        "adoption.imitation_rate": [0.0, 0.01]}}}
     out = tmp_path / "g"

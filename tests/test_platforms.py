@@ -135,12 +135,13 @@ TAKE_TRANSPORT = [
 def test_counter_moves_fire_on_a_real_rise_and_move_the_banks_kpis():
     """Paired runs (seed 0, 20k customers, 240 days), platforms on vs off.
 
-    Measured on seeds 0-2: the moves start on days 46-51 and are renewed to the end;
-    at day 239 the bank app's 30-day share of transport payments is 0.54-0.66 of
-    the no-answer run's (its bank-app payments there over the 240 days 29-38 %
-    fewer) and MAU 1.8-2.7 % lower. Asserted with margin: share and transport
-    bank-app yuan (7-day average) below 0.8 of the no-answer run's, MAU at least
-    1 % lower; the paired runs are identical until the first move."""
+    Measured on seeds 0-2 (steady baseline, issue 14): the moves start on days 45-49
+    and are renewed to the end; at day 239 the bank app's 30-day share of transport
+    payments is 0.60-0.70 of the no-answer run's and MAU 0.8-1.3 % lower (1.8-2.7 %
+    before the steady baseline, whose day-0 MAU share is higher: fewer app users
+    depend on transport alone). Asserted with margin: share and transport bank-app
+    yuan (7-day average) below 0.8 of the no-answer run's, MAU at least 0.5 % lower;
+    the paired runs are identical until the first move."""
     over = {"population.customers": 20_000}
     on = EcosystemModel("city", seed=0, overrides=over, strategies=TAKE_TRANSPORT)
     off = EcosystemModel("city", seed=0, strategies=TAKE_TRANSPORT, overrides={
@@ -162,4 +163,4 @@ def test_counter_moves_fire_on_a_real_rise_and_move_the_banks_kpis():
             for m in (on, off)]
     assert yuan[0] < 0.8 * yuan[1]
     assert (a.app_mau.iloc[:first.min()] == b.app_mau.iloc[:first.min()]).all()
-    assert a.app_mau.iloc[-1] < 0.99 * b.app_mau.iloc[-1]
+    assert a.app_mau.iloc[-1] < 0.995 * b.app_mau.iloc[-1]

@@ -51,17 +51,25 @@ def test_a_clustered_lattice_diffuses_slower_than_full_mixing():
     assert slower == 3
 
 
-def test_city_calibration_anchors():
-    """Alipay's share of Alipay + WeChat volume within 3 points of iResearch Q4 2019, and
-    monthly-active / app users within the range published for large bank apps."""
-    alipay, ratio = [], []
-    for seed in range(3):
-        k = EcosystemModel("city", seed=seed, overrides={"population.customers": 50_000}
-                           ).run(180)
-        alipay.append(k.volume_alipay.sum() / (k.volume_alipay.sum() + k.volume_wechat.sum()))
-        ratio.append((k.app_mau / k.app_users).iloc[30:].mean())
-    assert abs(np.mean(alipay) - 55.1 / (55.1 + 38.9)) <= 0.03
-    assert 0.45 <= np.mean(ratio) <= 0.65
+# A realistic city: its payees at a million customers' count (a prefecture-level city's
+# payers), simulated with a sample of them. At 100,000 customers a chain has too few
+# payees (40 bus and parking operators) for a world to stand for the national figures:
+# which of a handful of large payees take Alipay moves the city's share by +-0.08.
+REAL_CITY = {"population.customers": 1_000_000, "population.agents": 20_000}
+ALIPAY_SHARE = 55.1 / (55.1 + 38.9)  # iResearch Q4 2019
+MAU_RANGE = (0.52, 0.65)             # CMB: 67 M of 130 M users; > 85 M of ~130 M (H1 2019)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_city_calibration_anchors_hold_on_each_seed(seed):
+    """On every seed (not only on average): Alipay's share of Alipay + WeChat volume
+    within 3 points of iResearch Q4 2019, and monthly-active / app users (days 30-180)
+    inside the range published for large bank apps."""
+    k = EcosystemModel("city", seed=seed, overrides=REAL_CITY).run(180)
+    alipay = k.volume_alipay.sum() / (k.volume_alipay.sum() + k.volume_wechat.sum())
+    ratio = (k.app_mau / k.app_users).iloc[30:].mean()
+    assert abs(alipay - ALIPAY_SHARE) <= 0.03
+    assert MAU_RANGE[0] <= ratio <= MAU_RANGE[1]
 
 
 def paired_ci(strategies, kpi, days=180, base_strategies=(), overrides=CITY):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.agents.steady import NO_EXITS, start_at_steady_state
 from sim.kernels import (
     CENSUS,
     adopters,
@@ -25,6 +26,7 @@ from sim.kernels import (
     cross_sell,
     dormant_closures,
     dormant_uninstalls,
+    exits,
     learn_habits,
     relax_wallet_share,
     retail_deposits,
@@ -82,6 +84,9 @@ class CustomerPopulation:
         self.last_app_use = np.full(n, NEVER, np.int32)
         self.install_day = np.full(n, NEVER, np.int32)
         self.account_day = np.full(n, NEVER, np.int32)
+        self.established = np.zeros(n, bool)            # account of a relationship the
+        #   customer chose (day-0 and organic accounts), not one a strategy brought
+        self.exits = NO_EXITS                           # steady baseline's exit rates
         self.wallet_share = np.zeros(n, np.float32)     # share of wallet at the focal bank
         self.habit = np.zeros((n, len(CHANNELS)), np.float32)  # customer x channel
         self.adjacency = None                           # social ties (None: fully mixed)
@@ -125,13 +130,8 @@ class CustomerPopulation:
             p_member = np.array([s.chains.get(chain, 0.0) for s in segs])[seg]
             ids = np.flatnonzero(rng.random(n) < p_member).astype(np.int32)
             pop.members.append(ChainMembers(ids, np.full(ids.size, -1, np.int32)))
+        pop.established[:] = pop.has_account
         pop._draw_initial_apps(round(scenario.adoption.initial_share * n), rng)
-        pop._draw_initial_habits(scenario, rng)
-        pop._draw_initial_last_use(scenario, rng)
-        # Account holders start at the share of wallet their habit implies: one
-        # relaxation step of a whole day's length from zero lands exactly on it.
-        pop.update_wallet_share(scenario.bank.wallet_share_base, scenario.bank.wallet_share_gain,
-                                relax_days=1.0)
         return pop
 
     def _draw_initial_apps(self, k: int, rng: np.random.Generator) -> None:
@@ -150,48 +150,13 @@ class CustomerPopulation:
         self.has_app[chosen] = True
         self.install_day[chosen] = -1
 
-    def _draw_initial_habits(self, scenario: Scenario, rng: np.random.Generator) -> None:
-        """Habit stocks from a Dirichlet around the logit shares of the constants
-        (normalised gamma draws, one channel at a time: a shape per channel, not
-        per customer, is some ten times faster to draw)."""
-        asc = np.array(scenario.channels.asc.as_tuple())
-        base = np.exp(asc)
-        alpha = base / base.sum() * scenario.channels.initial_habit_concentration
-        g = np.column_stack([rng.standard_gamma(a, self.n) for a in alpha])
-        no_app = ~self.has_app
-        g[no_app, BANK_APP] = rng.standard_gamma(1e-3, int(no_app.sum()))
-        self.habit = (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
-
-    def _draw_initial_last_use(self, scenario: Scenario, rng: np.random.Generator) -> None:
-        """Days since day-0 app users last paid with the app: geometric gaps.
-
-        A user who pays by app on a given day with probability
-        pi_i = 1 - exp(-lambda_i * s_i) last used it G ~ Geometric(pi_i) days
-        ago, where lambda_i is their everyday payment rate and s_i the logit
-        share of the bank app given their habit and the acceptance of the payees
-        they pay (chains weighted by their payment rates, bank-acquired payees
-        accepting the app).
-        This starts the monthly-active count near its steady state.
-        """
-        rate = np.zeros(self.n)
-        accept = np.zeros((self.n, len(CHANNELS)))
-        for c, name in enumerate(CHAINS):
-            chain = scenario.chains[name]
-            ids = self.members[c].customers
-            r = chain.rate_per_day * self.activity[self.segment[ids]]
-            acc = np.array(chain.accept.as_tuple())
-            acc[BANK_APP] += chain.acquirer.bank * (1 - acc[BANK_APP])  # bank-acquired payees
-            rate[ids] += r
-            accept[ids] += r[:, None] * acc
-        accept /= np.maximum(rate, 1e-12)[:, None]
-        ch = scenario.channels
-        weight = accept * np.exp(np.array(ch.asc.as_tuple()) + ch.beta_habit * self.habit)
-        total = weight.sum(axis=1)
-        share = np.divide(weight[:, BANK_APP], total, out=np.zeros(self.n), where=total > 0)
-        p_day = 1.0 - np.exp(-rate * share)
-        users = np.flatnonzero(self.has_app)
-        gap = rng.geometric(np.clip(p_day[users], 1e-6, 1.0))
-        self.last_app_use[users] = -np.minimum(gap, 10**5).astype(np.int32)
+    def start_at_steady_state(self, scenario: Scenario, merchants,
+                              rng: np.random.Generator) -> None:
+        """Draw habits, days since last app use and shares of wallet from the
+        stationary state of the drawn world, and solve the steady baseline's exit rates
+        (:func:`sim.agents.steady.start_at_steady_state`; call once the payees, homes
+        and social ties are in place)."""
+        start_at_steady_state(self, scenario, merchants, rng)
 
     def attach_network(self, adjacency, degree: np.ndarray) -> None:
         """Use these social ties (a symmetric 0/1 CSR matrix, or None for full mixing)
@@ -229,13 +194,17 @@ class CustomerPopulation:
         return self.has_app & (day - self.last_app_use < window_days)
 
     def open_accounts(self, ids: np.ndarray, day: int, p_debit: float,
-                      rng: np.random.Generator) -> int:
+                      rng: np.random.Generator, established: np.ndarray | bool = False) -> int:
         """Open focal-bank accounts (with a debit card w.p. ``p_debit``) for ``ids``.
 
+        ``established`` (per id, or one for all) marks accounts the customer chose on
+        their own (organic adoption): their deposits follow the established rule.
         Customers who already hold one are skipped. Returns how many opened.
         """
-        ids = ids[~self.has_account[ids]]
+        fresh = ~self.has_account[ids]
+        ids = ids[fresh]
         self.has_account[ids] = True
+        self.established[ids] = np.broadcast_to(established, fresh.shape)[fresh]
         self.account_day[ids] = day
         self.has_debit[ids] |= rng.random(ids.size) < p_debit
         self.today["new_accounts"] += int(ids.size)
@@ -251,17 +220,24 @@ class CustomerPopulation:
         self._apps_changed(ids, +1)
         return ids
 
-    def adopt(self, day: int, p_adopt: np.ndarray, p_debit: float,
+    def adopt(self, day: int, organic: np.ndarray, push: np.ndarray | None, p_debit: float,
               rng: np.random.Generator) -> np.ndarray:
-        """Customers without the app install it with per-customer probability ``p_adopt``.
+        """Customers without the app install it with per-customer probability
+        ``organic + push`` (``push``: strategies', or None).
 
-        A new adopter without an account opens one first. Returns adopter ids.
+        A new adopter without an account opens one first: an established one with
+        probability organic / (organic + push) (they came on their own), else one a
+        strategy brought. Returns adopter ids.
         """
-        p_adopt = p_adopt.astype(np.float32, copy=False)
+        p_adopt = (organic if push is None else organic + push).astype(np.float32, copy=False)
         new = np.concatenate(map_parts(
             lambda stream, a, b: adopters(self.has_app[a:b], stream.random(b - a, np.float32),
                                           p_adopt[a:b], a), self.n, rng))
-        self.open_accounts(new, day, p_debit, rng)
+        if push is None:
+            own = True
+        else:
+            own = rng.random(new.size) * p_adopt[new] < organic[new]
+        self.open_accounts(new, day, p_debit, rng, established=own)
         return self.install_apps(new, day)
 
     def record_payments(self, day: int, payer: np.ndarray, channel: np.ndarray,
@@ -312,26 +288,49 @@ class CustomerPopulation:
 
     def close_dormant_accounts(self, day: int, dormant_after_days: int, rate: float,
                                rng: np.random.Generator) -> int:
-        """Accounts opened during the run whose holder has not used the app for
-        ``dormant_after_days`` close at ``rate`` per day (:meth:`close_accounts`).
-        Accounts held at day 0 never close this way. Returns how many closed."""
+        """Accounts a strategy brought (opened during the run, not established) whose
+        holder has not used the app for ``dormant_after_days`` close at ``rate`` per day
+        (:meth:`close_accounts`). Established accounts (held at day 0, or opened by
+        organic adoption) close only by :meth:`churn`. Returns how many closed."""
         gone = np.concatenate(map_parts(
             lambda stream, a, b: dormant_closures(
-                self.has_account[a:b], self.account_day[a:b], self.last_app_use[a:b], day,
+                self.has_account[a:b], self.established[a:b], self.account_day[a:b],
+                self.last_app_use[a:b], day,
                 dormant_after_days, stream.random(b - a, np.float32), np.float32(rate), a),
             self.n, rng))
         self.close_accounts(gone)
         return int(gone.size)
 
     def close_accounts(self, ids: np.ndarray) -> None:
-        """Close the accounts of ``ids`` (who hold one): the debit card goes with it, its
-        deposits leave at once, and a still-installed app is removed (an app needs an
-        account). Counted in the day's ``closed_accounts``."""
+        """Close the accounts of ``ids`` (who hold one): the debit and credit cards go
+        with it, its deposits leave at once, and a still-installed app is removed (an
+        app needs an account). Counted in the day's ``closed_accounts``."""
         self.has_account[ids] = False
+        self.established[ids] = False
         self.has_debit[ids] = False
+        self.has_credit[ids] = False
         self.wallet_share[ids] = 0.0
         self.remove_apps(ids[self.has_app[ids]])
         self.today["closed_accounts"] += int(ids.size)
+
+    def churn(self, day: int, rng: np.random.Generator) -> tuple[int, int, int]:
+        """The steady baseline's exits (``self.exits``): each account holder closes the
+        account with p_close of their segment, else each app user uninstalls with
+        p_uninstall, else each credit card lapses with p_lapse, one uniform per
+        customer (competing risks of one day). Returns (closed, uninstalled, lapsed).
+        """
+        x = self.exits
+        if x.p_close.size == 0:
+            return 0, 0, 0
+        parts = map_parts(lambda stream, a, b: exits(
+            self.has_account[a:b], self.has_app[a:b], self.has_credit[a:b], self.segment[a:b],
+            stream.random(b - a, np.float32), x.p_close.astype(np.float32),
+            np.float32(x.p_uninstall), np.float32(x.p_lapse), a), self.n, rng)
+        close = np.concatenate([p[0] for p in parts])
+        uninstall = np.concatenate([p[1] for p in parts])
+        self.close_accounts(close)
+        self.remove_apps(uninstall)
+        return close.size, uninstall.size, sum(p[2] for p in parts)
 
     def cross_sell_credit(self, day: int, window_days: int, rate: float,
                           rng: np.random.Generator) -> int:
@@ -348,16 +347,16 @@ class CustomerPopulation:
         Notes
         -----
         Target of an account holder (0 otherwise): ``base * e_i + gain * h_i,app``,
-        with e_i = 1 for an account held at day 0 (an established relationship:
-        salary, pension, savings already there) and e_i = h_i,app for an account
-        opened during the run, whose relationship grows only with use. A new
-        account whose holder never pays with the app (a bonus hunter's, an invitee
-        who never starts) stays near empty (kernel:
+        with e_i = 1 for an established account (held at day 0: salary, pension,
+        savings already there; or opened by a customer who adopted the app on their
+        own) and e_i = h_i,app for an account a strategy brought, whose relationship
+        grows only with use. Such an account whose holder never pays with the app (a
+        bonus hunter's, an invitee who never starts) stays near empty (kernel:
         :func:`sim.kernels.relax_wallet_share`).
         """
         map_parts(lambda a, b: relax_wallet_share(
             self.wallet_share[a:b], self.habit[a:b], self.has_account[a:b],
-            self.account_day[a:b], np.float32(base), np.float32(gain), np.float32(relax_days),
+            self.established[a:b], np.float32(base), np.float32(gain), np.float32(relax_days),
             BANK_APP), self.n)
 
     def census(self, day: int, window_days: int, matured_days: int) -> dict[str, int]:

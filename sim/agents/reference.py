@@ -53,11 +53,13 @@ class ReferenceCustomer(mesa.Agent):
         i = self.i
         if pop.has_app[i]:
             return False
-        p = (sc.adoption.external_rate * float(pop.digital_affinity[i])
-             + sc.adoption.imitation_rate * share + push)
+        organic = (sc.adoption.external_rate * float(pop.digital_affinity[i])
+                   + sc.adoption.imitation_rate * share)
+        p = organic + push
         if rng.random() >= p:
             return False
-        pop.open_accounts(np.array([i]), day, sc.bank.p_debit_card, rng)
+        own = push == 0.0 or rng.random() * p < organic  # came on their own
+        pop.open_accounts(np.array([i]), day, sc.bank.p_debit_card, rng, established=own)
         return True
 
     # -- payments --------------------------------------------------------------
@@ -120,7 +122,7 @@ class ReferenceCustomer(mesa.Agent):
                 pop.last_app_use[self.i] = day
 
     # -- ageing and savings ---------------------------------------------------------
-    def age(self, day: int, rng_dormancy, rng_closure, rng_cross) -> None:
+    def age(self, day: int, rng_dormancy, rng_closure, rng_cross, rng_churn) -> None:
         pop, sc = self.model.customers, self.model.params
         i = self.i
         dormant_after = sc.adoption.dormant_after_days
@@ -128,7 +130,7 @@ class ReferenceCustomer(mesa.Agent):
             if rng_dormancy.random() < sc.adoption.uninstall_rate_per_day:
                 pop.remove_apps(np.array([i]))
         opened = pop.account_day[i]
-        if (pop.has_account[i] and opened >= 0
+        if (pop.has_account[i] and not pop.established[i]
                 and day - max(pop.last_app_use[i], opened) >= dormant_after
                 and rng_closure.random() < sc.bank.account_close_rate_per_day):
             pop.close_accounts(np.array([i]))
@@ -136,14 +138,32 @@ class ReferenceCustomer(mesa.Agent):
         if active and pop.has_account[i] and not pop.has_credit[i]:
             if rng_cross.random() < sc.bank.credit_card_rate_per_day:
                 pop.has_credit[i] = True
+        self.churn(rng_churn)
+
+    def churn(self, rng) -> None:
+        """The steady baseline's exits, competing risks of one day: the account closes,
+        else the app goes, else the credit card lapses."""
+        pop = self.model.customers
+        x, i = pop.exits, self.i
+        if x.p_close.size == 0:
+            return
+        u = rng.random()
+        close = float(x.p_close[pop.segment[i]])
+        if pop.has_account[i] and u < close:
+            pop.close_accounts(np.array([i]))
+        elif pop.has_app[i] and close <= u < close + x.p_uninstall:
+            pop.remove_apps(np.array([i]))
+        elif pop.has_credit[i] and 0 <= u - close - x.p_uninstall < x.p_lapse:
+            pop.has_credit[i] = False
 
     def save(self) -> None:
         """Share of wallet moves toward base x relationship + gain x app habit; the
-        relationship is 1 for an account held at day 0, the app habit for a new one."""
+        relationship is 1 for an established account, the app habit for one a strategy
+        brought."""
         pop, b = self.model.customers, self.model.params.bank
         i = self.i
         habit = float(pop.habit[i, BANK_APP])
-        relationship = 1.0 if pop.account_day[i] < 0 else habit
+        relationship = 1.0 if pop.established[i] else habit
         target = (b.wallet_share_base * relationship + b.wallet_share_gain * habit
                   if pop.has_account[i] else 0.0)
         pop.wallet_share[i] += (target - pop.wallet_share[i]) / b.wallet_share_days
@@ -211,8 +231,9 @@ class ReferenceEngine:
         dormancy = streams.daily("customers.dormancy", day)
         closure = streams.daily("customers.closure", day)
         cross = streams.daily("customers.cross_sell", day)
+        churn = streams.daily("customers.churn", day)
         for agent in self.agents:
-            agent.age(day, dormancy, closure, cross)
+            agent.age(day, dormancy, closure, cross, churn)
 
     def deposits(self) -> None:
         for agent in self.agents:

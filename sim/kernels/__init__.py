@@ -34,13 +34,16 @@ from sim.kernels.population import (
     cross_sell,
     dormant_closures,
     dormant_uninstalls,
+    exits,
+    logit_mixture,
     relax_wallet_share,
     retail_deposits,
 )
 
 __all__ = ["N_CHANNELS", "unit", "fast_exp", "poisson_by_inversion", "payers_of",
            "fill_events", "own_weights", "choose_logit", "count_channels", "learn_habits", "tally",
-           "adopters", "dormant_uninstalls", "dormant_closures", "cross_sell",
+           "adopters", "dormant_uninstalls", "dormant_closures", "exits", "logit_mixture",
+           "cross_sell",
            "relax_wallet_share", "retail_deposits", "census", "CENSUS", "load"]
 
 
@@ -73,8 +76,9 @@ def load() -> None:
     adopters(b, f32, f32, 0)
     dormant_uninstalls(b, i32, 0, 0, f32, np.float32(0.0), 0)
     cross_sell(b, i32, b, b, 0, 0, f32, np.float32(0.0))
-    dormant_closures(b, i32, i32, 0, 0, f32, np.float32(0.0), 0)
-    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, i32, np.float32(0.0),
+    dormant_closures(b, b, i32, i32, 0, 0, f32, np.float32(0.0), 0)
+    exits(b, b, b, i8, f32, f32, np.float32(0.0), np.float32(0.0), 0)
+    relax_wallet_share(f32, np.zeros((1, 1), np.float32), b, b, np.float32(0.0),
                        np.float32(0.0), np.float32(1.0), 0)
     retail_deposits(f32, f32, i32)
     census(b, i32, i32, b, b, b, 0, 0, 0)

@@ -16,7 +16,7 @@ from sim.scenarios.catalog import CHAINS, CHANNELS
 
 __all__ = [
     "Population", "Segment", "ChannelValues", "AcquirerShares", "Bill", "Chain", "Channels",
-    "Adoption", "Bank", "Platform", "Platforms", "Merchants", "Social", "Scenario",
+    "Adoption", "Bank", "Platform", "Platforms", "Merchants", "Social", "Market", "Scenario",
 ]
 
 
@@ -166,7 +166,6 @@ class Channels:
     beta_peer: float = _c(NON_NEGATIVE)                # utility per share of contacts with the app
     beta_price: float = _c(NON_NEGATIVE)               # utility per unit fraction of amount saved
     habit_learning_rate: float = _c(PROBABILITY)       # weight of one payment in the habit stock
-    initial_habit_concentration: float = _c(POSITIVE)  # Dirichlet concentration of day-0 habits
 
 
 @dataclass(frozen=True)
@@ -248,6 +247,19 @@ class Merchants:
 
 
 @dataclass(frozen=True)
+class Market:
+    """Whether the no-strategy city is a steady state (docs/MODEL.md, "A steady baseline").
+
+    ``steady = true``: accounts close, apps are uninstalled and credit cards lapse at
+    rates solved from the drawn world so that on day 0 the expected exits equal the
+    expected organic entries (adoption, cross-sell); ``false``: no such exits, and
+    adoption and cross-sell make the stocks grow (the ``bass`` validation scenario).
+    """
+
+    steady: bool
+
+
+@dataclass(frozen=True)
 class Social:
     """Social ties among customers (see sim/network.py)."""
 
@@ -271,6 +283,7 @@ class Scenario:
     platforms: Platforms
     merchants: Merchants
     social: Social
+    market: Market
 
     def validate(self, path: str) -> None:
         missing = [c for c in CHAINS if c not in self.chains]
