@@ -38,10 +38,13 @@ SPEC = {"name": "bench-report", "days": 365, "replications": 20, "seed": 3,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--executor", choices=("serial", "processes"), default="processes",
+                        help="where the cells are simulated (the report is built in this "
+                             "process either way)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sim-bench-report-") as folder:
         t = time.perf_counter()
-        res = run_experiment(SPEC, out=folder, executor="processes")
+        res = run_experiment(SPEC, out=folder, executor=args.executor)
         simulate = time.perf_counter() - t
         times = []
         for _ in range(args.repeats):
@@ -49,7 +52,7 @@ def main() -> None:
             write_report(folder)
             times.append(time.perf_counter() - t)
     result = {"variants": 10, "replications": 20, "days": 365, "kpi_rows": len(res.kpis),
-              "simulate_s": simulate, "report_s": times,
+              "executor": args.executor, "simulate_s": simulate, "report_s": times,
               "report_s_median": statistics.median(times)}
     out = Path(__file__).parent / "results" / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,7 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
     report; 1 if any cell failed."""
     from sim.experiment import load_experiment, run_experiment
     from sim.report import write_report
+    from sim.report.i18n import language, t
     from sim.report.ranking import ranking_lines, top_sentences
     from sim.report.verdicts import report_points, verdicts
     from sim.results import safe_name
@@ -76,9 +77,7 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
     spec = load_experiment(args.experiment, _overrides(args.set), args.days, args.replications)
     out = Path(args.out) if args.out else Path("results") / safe_name(args.name or spec.name)
     cells = len(spec.cells())
-    log.info("%s: %d variants x %d points x %d replications = %d cells, %d days -> %s",
-             spec.name, len(spec.variants), len(spec.points()), spec.replications, cells,
-             spec.days, out)
+    log.info("%s: %s, %d days -> %s", spec.name, spec.shape(), spec.days, out)
     try:
         results = run_experiment(spec, out=out, executor=args.executor, workers=args.workers,
                                  scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
@@ -86,16 +85,16 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
         print(f"interrupted: the workers are stopped and the finished cells kept in {out}/; "
               "run the same command again to resume", file=sys.stderr)
         return 130
-    if not results.summary.empty:
-        print("\n".join(top_sentences(results) + verdicts(results)))
-        labels = spec.point_labels()
-        for point in report_points(results):
-            print(f"ranking{' at ' + labels[point] if labels[point] else ''} (mean; P(best) "
-                  "by paired bootstrap; ranking.csv, Holm-adjusted pairs in ranking_pairs.csv):")
-            print("\n".join(ranking_lines(results, point)))
-        print(f"report: {write_report(out, **_report_options(args))}")
-    print(f"results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, ranking.csv, "
-          "manifest.json)")
+    with language(args.lang):  # the console speaks the report's language
+        if not results.summary.empty:
+            print("\n".join(top_sentences(results) + verdicts(results)))
+            labels = spec.point_labels()
+            for point in report_points(results):
+                where = t("v.at", label=labels[point]) if labels[point] else ""
+                print(t("console.ranking", where=where))
+                print("\n".join(ranking_lines(results, point)))
+            print(t("console.report", path=write_report(out, **_report_options(args))))
+        print(t("console.results", out=out))
     if results.failed:
         print(f"{len(results.failed)} of {cells} cells failed; see {out}/cells/*.error.txt")
         return 1
@@ -176,14 +175,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenarios import load_scenario
 
     spec = load_experiment(args.file)  # builds every cell's scenario and strategies
-    points = len(spec.points())
-    sweep = f" x {points} sweep points" if points > 1 else ""
-    cells = len(spec.cells())
+    cells = spec.cells()
     base = load_scenario(spec.scenario, spec.overrides).population
-    customers = largest_sample(base, [c.overrides for c in spec.cells()])
-    print(f"{args.file}: valid ({len(spec.variants)} variants{sweep} x {spec.replications} "
-          f"replications = {cells} cells, {spec.days} days, scenario {spec.scenario})")
-    print(f"estimate: {estimate(cells, spec.days, customers).describe()}")
+    customers = largest_sample(base, [c.overrides for c in cells])
+    print(f"{args.file}: valid ({spec.shape()}, {spec.days} days, scenario {spec.scenario})")
+    print(f"estimate: {estimate(len(cells), spec.days, customers).describe()}")
     return 0
 
 

@@ -96,12 +96,14 @@ def per_unit_kpis(headline: tuple[str, ...]) -> list[str]:
 
 
 def _paired_wide(values: pd.DataFrame, baseline: str, columns: list[str]) -> pd.DataFrame:
-    """Per (point, variant, replication): ``columns`` minus the baseline's in the same
-    point and replication (rows without a baseline left out)."""
+    """Per (point, variant, replication), sorted so: ``columns`` minus the baseline's in
+    the same point and replication (rows without a baseline left out). Sorted, so the
+    bootstrap weights (one column per replication) meet replications in their order
+    whatever order the cells were read in."""
     own = values.set_index(KEYS)[columns]
     base = values[values.variant == baseline].set_index(["point", "replication"])[columns]
     diff = own.to_numpy(float) - base.reindex(own.index.droplevel("variant")).to_numpy(float)
-    return pd.DataFrame(diff, index=own.index, columns=columns).dropna()
+    return pd.DataFrame(diff, index=own.index, columns=columns).dropna().sort_index()
 
 
 def cost_effectiveness(kpis: pd.DataFrame, baseline: str, variant_order: list[str],

@@ -8,7 +8,10 @@ anything runs; errors name the field path, e.g.
 
 A *cell* is one (variant, sweep point, replication). Replication r of every
 variant and point runs with the same seed (common random numbers), so
-variant-minus-baseline differences are paired.
+variant-minus-baseline differences are paired. A variant no swept value touches
+(the sweep changes only other variants' strategies; :meth:`Sweep.touches`) would
+give the same run at every point, so it runs once per replication, stored as point
+0, and its results stand for every point (``Cell.points``).
 """
 
 from __future__ import annotations
@@ -61,10 +64,12 @@ class Cell:
     seed: int
     overrides: dict[str, Any]
     strategies: list[dict[str, Any]]
+    points: tuple[int, ...]  # the sweep points its results stand for: (point,) or all
 
     @property
     def id(self) -> str:
-        """File stem of the cell: the variant's name made safe (:func:`safe_name`)."""
+        """File stem of the cell: the variant's name made safe (:func:`safe_name`), the
+        point (0 for a cell that stands for every point) and the replication."""
         return f"{safe_name(self.variant)}__p{self.point:03d}__r{self.replication:03d}"
 
 
@@ -84,6 +89,7 @@ class ExperimentSpec:
     source: dict[str, Any] = field(default_factory=dict)  # the validated table, for the manifest
     scenario_sha256: str = ""    # digest of the scenario's content (a file may change)
     headline: tuple[str, ...] = DEFAULT_HEADLINE  # [report] headline: KPIs the report speaks of
+    graph_variant: str | None = None  # [report] graph_variant; None: the ranking's best
 
     @property
     def hash(self) -> str:
@@ -126,11 +132,34 @@ class ExperimentSpec:
         return [", ".join(f"{names[t]} = {v:,.6g}" if isinstance(v, float) else
                           f"{names[t]} = {v:,}" for t, v in point.items()) for point in points]
 
+    def shared(self) -> list[str]:
+        """Variants no swept value touches (run once per replication, standing for every
+        sweep point); none without a sweep."""
+        return [v.name for v in self.variants
+                if self.sweep is not None and not self.sweep.touches(v.name)]
+
+    def shape(self) -> str:
+        """The experiment's size in words: "2 variants x 4 sweep points x 4 replications =
+        20 cells (baseline once per replication: no swept value changes it)"."""
+        n_points, shared = len(self.points()), self.shared()
+        sweep = f" x {n_points} sweep points" if self.sweep is not None else ""
+        once = (f" ({', '.join(shared)} once per replication: no swept value changes "
+                f"{'it' if len(shared) == 1 else 'them'})" if shared and n_points > 1 else "")
+        return (f"{len(self.variants)} variants{sweep} x {self.replications} replications = "
+                f"{len(self.cells())} cells{once}")
+
     def cells(self) -> list[Cell]:
+        """Every cell in order: by point, variant (declared order), replication; a shared
+        variant (:meth:`shared`) only at point 0, standing for every point."""
         out = []
-        for p, point in enumerate(self.points()):
+        points = self.points()
+        shared = set(self.shared())
+        for p, point in enumerate(points):
             scenario_part = {k: v for k, v in point.items() if not k.startswith("strategies[")}
             for v_index, variant in enumerate(self.variants):
+                if p and variant.name in shared:
+                    continue
+                stands_for = tuple(range(len(points))) if variant.name in shared else (p,)
                 strategies = [dict(s) for s in variant.strategies]
                 if self.sweep is not None and variant.name in self.sweep.variants:
                     for target, value in point.items():
@@ -141,7 +170,8 @@ class ExperimentSpec:
                 for r in range(self.replications):
                     seed = replication_seed(self.seed, r, None if self.crn else v_index)
                     out.append(Cell(variant.name, p, r, seed,
-                                    {**self.overrides, **scenario_part}, strategies))
+                                    {**self.overrides, **scenario_part}, strategies,
+                                    stands_for))
         return out
 
 
@@ -219,7 +249,7 @@ def load_experiment(source: str | Path | dict,
     if baseline not in names:
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
     sweep = parse_sweep(data.get("sweep"), names, variants, scenario_table, merged)
-    headline = _report(data.get("report", {}))
+    headline, graph_variant = _report(data.get("report", {}), names)
     from sim.experiment.checks import (
         check_cells,
         check_size,
@@ -232,19 +262,22 @@ def load_experiment(source: str | Path | dict,
     swept = [{key: value} for key, values in (sweep.parameters if sweep else {}).items()
              for value in values]
     simulated = largest_sample(scenario_obj.population, swept)
-    est = estimate(n_points * len(variants) * reps, n_days, simulated)
+    touched = sum(sweep is None or sweep.touches(v.name) for v in variants)  # as cells()
+    est = estimate(reps * (n_points * touched + len(variants) - touched), n_days, simulated)
     check_size("size", f"{len(variants)} variants x {n_points} sweep points x {reps} "
                f"replications x {n_days} days, {simulated:,} simulated customers", est)
     source_table = {**data, "scenario": scenario, "overrides": merged, "days": n_days,
                     "replications": reps, "seed": seed, "name": name, "baseline": baseline,
                     "variants": [{**table, "strategies": v.strategies}  # as validated
                                  for table, v in zip(data["variants"], variants, strict=True)],
-                    "report": {"headline": list(headline)}}
+                    "report": {"headline": list(headline)} | (
+                        {"graph_variant": graph_variant} if graph_variant else {})}
     digest = hashlib.sha256(json.dumps(scenario_table, sort_keys=True, default=str).encode())
     spec = ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
                           seed=seed, baseline=baseline, variants=variants, overrides=merged,
                           sweep=sweep, description=description, crn=crn, source=source_table,
-                          scenario_sha256=digest.hexdigest(), headline=headline)
+                          scenario_sha256=digest.hexdigest(), headline=headline,
+                          graph_variant=graph_variant)
     check_cells(spec)
     return spec
 
@@ -284,16 +317,22 @@ def _variants(raw: Any, scenario_obj, n_days: int) -> list[Variant]:
     return out
 
 
-def _report(raw: Any) -> tuple[str, ...]:
+def _report(raw: Any, names: list[str]) -> tuple[tuple[str, ...], str | None]:
     """``[report]``: ``headline``, a non-empty list of KPI names (sim/metrics.py KPIS)
-    without repeats, first the one the ranking sentence speaks of."""
+    without repeats, first the one the ranking sentence speaks of; ``graph_variant``,
+    the variant whose ecosystem graph the report draws (one of ``names``; default None:
+    the best of the ranking)."""
     from sim.metrics import KPI_NAMES
 
     if not isinstance(raw, dict):
         raise ConfigError("report", raw, "a table (e.g. [report] headline = [\"debit_cards\"])")
-    extra = sorted(set(raw) - {"headline"})
+    extra = sorted(set(raw) - {"headline", "graph_variant"})
     if extra:
-        raise ConfigError(f"report.{extra[0]}", raw[extra[0]], "a known key (headline)")
+        raise ConfigError(f"report.{extra[0]}", raw[extra[0]],
+                          "a known key (headline, graph_variant)")
+    graph_variant = raw.get("graph_variant")
+    if graph_variant is not None and graph_variant not in names:
+        raise ConfigError("report.graph_variant", graph_variant, Options(tuple(names)).describe())
     headline = raw.get("headline", list(DEFAULT_HEADLINE))
     if not isinstance(headline, list) or not headline:
         raise ConfigError("report.headline", headline, "a non-empty list of KPI names")
@@ -302,7 +341,7 @@ def _report(raw: Any) -> tuple[str, ...]:
             raise ConfigError(f"report.headline[{i}]", name, Options(KPI_NAMES).describe())
         if name in headline[:i]:
             raise ConfigError(f"report.headline[{i}]", name, "a KPI not named before")
-    return tuple(headline)
+    return tuple(headline), graph_variant
 
 
 def check_world(strategies, scenario_obj, path: str, days: int | None = None) -> None:

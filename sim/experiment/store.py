@@ -12,12 +12,15 @@ Layout of OUT::
     kpis.parquet, ledger.parquet, summary.csv/.parquet, cost_effectiveness.csv, ...
 
 ``<cell>`` is the variant's name made safe (:func:`sim.results.safe_name`), the
-point and the replication. A rerun with the same OUT skips finished cells, so a run
-killed at any moment (SIGKILL included) resumes with nothing lost or duplicated.
-A folder holding another experiment's results (a different spec hash, which covers
-the scenario file's content), results written by different simulator code (a
-different code hash), or a single run, is refused rather than mixed, with a message
-saying to add ``--fresh`` (delete those results) or choose another folder. Reading
+point and the replication. A variant no swept value touches is stored once per
+replication, as point 0 (``Cell.points``); reading repeats its rows under every
+point, so the tables read as if it had run at each. A rerun with the same OUT
+skips finished cells, so a run killed at any moment (SIGKILL included) resumes
+with nothing lost or duplicated. A folder holding another experiment's results (a
+different spec hash, which covers the scenario file's content), results written
+by different simulator code (a different code hash), or a single run, is refused
+rather than mixed, with a message saying to add ``--fresh`` (delete those
+results) or choose another folder. Reading
 results back for a report runs nothing, so it skips those checks.
 """
 
@@ -126,13 +129,24 @@ class ResultsStore:
         })
 
     def load(self, cells: list[Cell]) -> tuple[pd.DataFrame, ...]:
-        """All finished cells' KPIs, ledgers, states and events, in the experiment's
-        cell order; ConfigError naming a cell file that cannot be read."""
+        """All finished cells' KPIs, ledgers, states and events, ordered by point, then
+        in the experiment's cell order; a cell standing for several points
+        (``Cell.points``) is repeated under each. ConfigError naming a cell file that
+        cannot be read."""
         done = [c for c in cells if self.is_done(c)]
         if not done:
             return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
-        return tuple(pd.concat([self._read(c, what) for c in done], ignore_index=True)
-                     for what in ("kpis", "ledger", "state", "events"))
+        return tuple(self._concat(done, what) for what in ("kpis", "ledger", "state", "events"))
+
+    def _concat(self, done: list[Cell], what: str) -> pd.DataFrame:
+        if all(len(c.points) == 1 for c in done):
+            return pd.concat([self._read(c, what) for c in done], ignore_index=True)
+        frames = []
+        for cell in done:
+            frame = self._read(cell, what)
+            frames += [frame.assign(point=p) for p in cell.points]
+        out = pd.concat(frames, ignore_index=True)
+        return out.sort_values("point", kind="stable", ignore_index=True)
 
     def _read(self, cell: Cell, what: str) -> pd.DataFrame:
         path = self._path(cell, what)

@@ -40,6 +40,13 @@ class Sweep:
     samples: int = 8             # morris trajectories or sobol base samples
     integers: tuple[str, ...] = ()  # integer targets (counts, days)
 
+    def touches(self, variant: str) -> bool:
+        """Whether a swept value changes ``variant``'s cells: a scenario key changes every
+        variant's, a ``strategies[i].x`` target only those of :attr:`variants`. A variant
+        it does not touch runs once per replication and stands for every point."""
+        return variant in self.variants or any(not t.startswith("strategies[")
+                                               for t in self.parameters)
+
     def coerce(self, target: str, value: float) -> float | int:
         """An integer target's sampled value as an integer: Morris levels fall on
         integers already (the bounds' width is a multiple of 3); Sobol samples

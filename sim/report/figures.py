@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import PercentFormatter
 
 from sim.metrics import KPI_BY_NAME
 from sim.report.i18n import cause_label, channel_label, kpi_label, t, unit
@@ -16,7 +17,15 @@ from sim.report.plotdata import (
     feasible_range,
     spend_by_cause,
 )
-from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
+from sim.report.style import (
+    CHANNEL_COLORS,
+    axis_label,
+    color_of,
+    legend_below,
+    legend_outside,
+    new_figure,
+    thousands,
+)
 
 __all__ = ["forest", "trajectories", "spend", "cumulative_net", "cost_effect", "channels",
            "funnel", "TRAJECTORY_KPIS"]
@@ -62,7 +71,7 @@ def forest(results, point: int = 0):
     ax.set_yticks(ticks, labels)
     ax.set_xlabel(axis_label(t("fig.change"), t("fig.change_unit")))
     ax.set_title(t("fig.lift"))
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     return fig
 
 
@@ -89,9 +98,9 @@ def trajectories(results, point: int = 0):
                                      unit(KPI_BY_NAME[kpi].unit)))
             ax.yaxis.set_major_formatter(thousands)
         ax.set_xlabel(t("fig.day"))
-    axes[0, 0].legend(loc="best")
     fig.suptitle(t("fig.trajectories"), fontweight="bold")
     fig.tight_layout()
+    legend_below(fig, axes[0, 0], ncol=5)
     return fig
 
 
@@ -112,7 +121,7 @@ def spend(results, point: int = 0):
     ax.yaxis.set_major_formatter(thousands)
     ax.set_ylabel(axis_label(t("fig.spend"), t("fig.per_run")))
     ax.set_title(t("fig.spend_title"))
-    ax.legend(fontsize=7.5, ncol=2)
+    legend_outside(ax, fontsize=7.5)
     ax.tick_params(axis="x", rotation=15)
     return fig
 
@@ -134,7 +143,7 @@ def cumulative_net(results, point: int = 0):
     ax.set_xlabel(t("fig.day"))
     ax.set_ylabel(axis_label(t("fig.cumnet"), unit("yuan")))
     ax.set_title(t("fig.cumnet_title"))
-    ax.legend()
+    legend_outside(ax)
     return fig
 
 
@@ -160,32 +169,48 @@ def cost_effect(results, point: int = 0):
     ax.set_xlabel(axis_label(t("fig.inc_spend"), unit("yuan")))
     ax.set_ylabel(axis_label(t("fig.inc_net"), unit("yuan")))
     ax.set_title(t("fig.costeff_title"))
-    ax.legend()
+    legend_outside(ax)
     return fig
 
 
 def channels(results, point: int = 0):
-    """Share of payment volume by channel over time, one panel per variant."""
+    """Share of payment volume by channel over time, one column of two panels per
+    variant: every channel stacked, and below it the bank app's share alone on a scale
+    of its own (a few per cent is a sliver in the stack), the same for every variant."""
     variants = _variants(results)
     cols = min(len(variants), 3)
     rows = int(np.ceil(len(variants) / cols))
-    fig, axes = new_figure(3.6 * cols, 2.8 * rows, nrows=rows, ncols=cols, squeeze=False)
-    for ax, v in zip(axes.ravel(), variants, strict=False):
+    fig, axes = new_figure(3.6 * cols, 4.0 * rows, nrows=2 * rows, ncols=cols, squeeze=False,
+                           gridspec_kw={"height_ratios": [2.8, 1.2] * rows})
+    names = [c.removeprefix("volume_") for c in CHANNEL_COLUMNS]
+    bank_axes, top = [], 0.0
+    for i, v in enumerate(variants):
+        ax, bank = axes[2 * (i // cols), i % cols], axes[2 * (i // cols) + 1, i % cols]
         shares = channel_shares(results.kpis, v, point)
         if shares.empty:
             continue
-        names = [c.removeprefix("volume_") for c in CHANNEL_COLUMNS]
         ax.stackplot(shares.index, shares.T.to_numpy(), labels=[channel_label(n) for n in names],
                      colors=[CHANNEL_COLORS[n] for n in names], alpha=0.85)
         ax.set_ylim(0, 1)
         ax.set_title(v)
-        ax.set_xlabel(t("fig.day"))
         ax.set_ylabel(axis_label(t("fig.vol_share"), t("fig.fraction")))
-    for ax in axes.ravel()[len(variants):]:
-        ax.set_visible(False)
-    axes[0, 0].legend(loc="lower left", fontsize=7)
+        mine = shares["volume_bank_app"]
+        bank.plot(mine.index, mine.to_numpy(), color=CHANNEL_COLORS["bank_app"], lw=1.4)
+        bank.fill_between(mine.index, 0, mine.to_numpy(), color=CHANNEL_COLORS["bank_app"],
+                          alpha=0.2, lw=0)
+        bank.set_xlabel(t("fig.day"))
+        bank.set_ylabel(axis_label(t("fig.bank_panel"), "%"))
+        bank.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        bank_axes.append(bank)
+        top = max(top, float(mine.max()))
+    for bank in bank_axes:
+        bank.set_ylim(0, top * 1.15 if top > 0 else 0.01)
+    for ax in axes.ravel():
+        if not ax.has_data():
+            ax.set_visible(False)
     fig.suptitle(t("fig.channels_title"), fontweight="bold")
     fig.tight_layout()
+    legend_below(fig, axes[0, 0], ncol=5, fontsize=7.5)
     return fig
 
 
@@ -205,6 +230,6 @@ def funnel(results, point: int = 0):
     ax.yaxis.set_major_formatter(thousands)
     ax.set_ylabel(axis_label(t("fig.app_users"), unit("customers")))
     ax.set_title(t("fig.funnel_title"))
-    ax.legend()
+    legend_outside(ax)
     return fig
 

@@ -8,7 +8,16 @@ import pandas as pd
 
 from sim.metrics import KPI_BY_NAME
 from sim.report.i18n import channel_label, kpi_label, t, unit
-from sim.report.style import CHANNEL_COLORS, axis_label, color_of, new_figure, thousands
+from sim.report.ranking import graph_choice
+from sim.report.style import (
+    CHANNEL_COLORS,
+    axis_label,
+    color_of,
+    legend_below,
+    legend_outside,
+    new_figure,
+    thousands,
+)
 from sim.scenarios.catalog import CATEGORIES, CHANNELS
 
 __all__ = ["ecosystem", "sweep_lines", "tornado"]
@@ -20,12 +29,17 @@ CATEGORY_COLORS = {"government_livelihood": "#EBCB8B", "consumer_retail": "#88C0
                    "industry_chain": "#A3BE8C"}
 
 
-def ecosystem(results, variant: str | None = None, point: int = 0):
-    """The ecosystem at the end of replication 0: chains (by category) linked to the
+def ecosystem(results):
+    """The ecosystem at the end of replication 0 of the variant ``[report]
+    graph_variant`` names, or of the ranking's best (:func:`graph_choice`), titled with
+    its name, sweep point and why it was drawn: chains (by category) linked to the
     channels that carry their payments, edge width by volume, each chain coloured by
     the channel that carries most of its flow, labelled with its payees on the bank."""
     state = results.state
-    variant = variant or results.spec.variants[-1].name
+    choice = graph_choice(results)
+    if choice is None or state.empty:
+        return None
+    variant, point, why = choice
     s = state[(state.point == point) & (state.variant == variant) & (state.replication == 0)]
     if s.empty:
         return None
@@ -75,10 +89,12 @@ def ecosystem(results, variant: str | None = None, point: int = 0):
                         fontweight="bold", zorder=3)
     for cat, color in CATEGORY_COLORS.items():
         ax.scatter([], [], s=80, color=color, label=cat)
-    ax.legend(loc="upper left", fontsize=7.5, title=t("fig.category"))
+    legend_outside(ax, fontsize=7.5, title=t("fig.category"))
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(t("fig.eco_title", variant=variant), fontsize=10)
+    label = results.spec.point_labels()[point]
+    ax.set_title(t("fig.eco_title", variant=variant, why=why,
+                   where=t("fig.eco_at", label=label) if label else ""), fontsize=10)
     return fig
 
 
@@ -106,9 +122,9 @@ def sweep_lines(results):
         ax.set_xlabel(param)
         ax.set_ylabel(axis_label(t("fig.diff_base"), unit(KPI_BY_NAME[kpi].unit)))
         ax.yaxis.set_major_formatter(thousands)
-    axes[0].legend(fontsize=7)
     fig.suptitle(t("fig.sweep_title"), fontweight="bold")
     fig.tight_layout()
+    legend_below(fig, axes[0], fontsize=7.5)
     return fig
 
 
@@ -121,8 +137,9 @@ def tornado(sensitivity: pd.DataFrame | None):
     fig, axes = new_figure(11, 1.2 + 0.45 * sensitivity["parameter"].nunique(),
                            ncols=len(kpis), squeeze=False)
     for ax, kpi in zip(axes.ravel(), kpis, strict=True):
-        t = sensitivity[sensitivity.kpi == kpi].groupby("parameter")[index].mean().sort_values()
-        ax.barh(t.index, t.to_numpy(), color=color_of(2))
+        by_param = (sensitivity[sensitivity.kpi == kpi].groupby("parameter")[index].mean()
+                    .sort_values())
+        ax.barh(by_param.index, by_param.to_numpy(), color=color_of(2))
         ax.set_title(kpi_label(kpi), fontsize=9)
         ax.set_xlabel(t("fig.morris" if index == "mu_star" else "fig.sobol"))
         ax.xaxis.set_major_formatter(thousands)

@@ -12,15 +12,19 @@ from sim.report.blocks import Figure, Section, Table, Text, cell_text
 
 __all__ = ["page", "figure_block", "table_block"]
 
+# Nothing wider than the window (800 px included): figures shrink to the page, a table
+# too wide scrolls inside its own box, long names wrap.
 CSS = """
 body{font-family:-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","PingFang SC",
-"Microsoft YaHei",sans-serif;max-width:1100px;margin:2em auto;color:#2E3440;line-height:1.45}
+"Microsoft YaHei",sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#2E3440;
+line-height:1.45;overflow-wrap:anywhere}
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #D8DEE9}
-table{border-collapse:collapse;font-size:.82em;margin:.5em 0}
+.table{max-width:100%;overflow-x:auto;margin:.5em 0}
+table{border-collapse:collapse;font-size:.82em;overflow-wrap:normal}
 td,th{border:1px solid #D8DEE9;padding:.2em .5em;text-align:right}
 th{background:#ECEFF4}td:first-child,th:first-child{text-align:left}
-img{max-width:100%;display:block;margin:.6em 0}.verdict{margin:.3em 0}
-.meta td{text-align:left}
+figure{margin:1em 0}img{max-width:100%;height:auto;display:block;margin:.6em 0}
+.verdict{margin:.3em 0}.meta td{text-align:left}
 """
 
 
@@ -35,7 +39,8 @@ def table_block(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
     body = "".join("<tr>" + "".join(f"<td>{escape(cell_text(v, float_format))}</td>"
                                     for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table></div>")
 
 
 def _block(block: Text | Table | Figure) -> str:

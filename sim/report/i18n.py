@@ -99,10 +99,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fig.partner": ("Tech\npartner", "科技\n伙伴"),
     "fig.on_bank": ("{on}/{all} on bank", "{on}/{all} 在本行"),
     "fig.category": ("Chain category", "场景类别"),
-    "fig.eco_title": ("Ecosystem at the end ({variant}, replication 0): who carries the flow\n"
-                      "edge width = daily volume; ring colour = main carrier",
-                      "期末生态（{variant}，第 0 次重复）：谁承载资金流\n"
-                      "边宽 = 日交易额；环颜色 = 主要渠道"),
+    "fig.eco_title": ("Ecosystem at the end of replication 0: {variant}{where} ({why})\n"
+                      "who carries the flow; edge width = daily volume; ring colour = main "
+                      "carrier",
+                      "第 0 次重复期末生态：{variant}{where}（{why}）\n"
+                      "谁承载资金流；边宽 = 日交易额；环颜色 = 主要渠道"),
+    "fig.eco_at": (" at {label}", "，{label}"),
+    "fig.eco_best": ("best on {what}", "{what}最佳"),
+    "fig.eco_chosen": ("chosen in [report] graph_variant", "由 [report] graph_variant 指定"),
+    "fig.bank_panel": ("Bank app share", "本行 App 占比"),
     "fig.diff_base": ("Difference vs baseline", "相对基准的差异"),
     "fig.sweep_title": ("Sweep: paired difference against the baseline (95 % CI)",
                         "参数扫描：相对基准的配对差异（95 % 置信区间）"),
@@ -196,6 +201,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "the baseline; best point in {share:.0%} of paired bootstrap resamples).",
                      "在整个扫描中，{variant} 的{what}在 {label} 时最佳（相对基准 {diff}；"
                      "在 {share:.0%} 的配对自助重抽样中为最佳点）。"),
+    # --- the console of sim run
+    "console.ranking": ("ranking{where} (mean; P(best) by paired bootstrap; ranking.csv, "
+                        "Holm-adjusted pairs in ranking_pairs.csv):",
+                        "排名{where}（均值；P(最佳) 由配对自助法估计；见 ranking.csv，"
+                        "Holm 校正的两两比较见 ranking_pairs.csv）："),
+    "console.kpi": ("  {kpi}: ", "  {label}："),
+    "console.rank": ("{rank}. {variant} {mean} (p_best {p:.0%})",
+                     "{rank}. {variant} {mean}（P(最佳) {p:.0%}）"),
+    "console.report": ("report: {path}", "报告：{path}"),
+    "console.results": ("results in {out}/ (kpis.parquet, summary.csv, cost_effectiveness.csv, "
+                        "ranking.csv, manifest.json)",
+                        "结果在 {out}/（kpis.parquet、summary.csv、cost_effectiveness.csv、"
+                        "ranking.csv、manifest.json）"),
     # --- tables
     "tab.not_within": ("not within the horizon", "模拟期内未回本"),
     "tab.incremental": ("incremental {label} ({unit})", "增量 {label}（{unit}）"),

@@ -16,13 +16,13 @@ from sim.experiment.analysis import horizon_values
 from sim.experiment.bootstrap import resample_weights
 from sim.experiment.ranking import ALPHA, POWER, p_best, replications_needed
 from sim.metrics import KPI_BY_NAME
-from sim.report.i18n import kpi_words, t
+from sim.report.i18n import kpi_label, kpi_words, t
 from sim.report.verdicts import amount
 
 FEW = 10  # below this many replications a bootstrap share is overconfident (Efron 1993)
 
 __all__ = ["ranking_sentence", "best_point", "best_point_sentence", "ranking_lines",
-           "top_sentences"]
+           "top_sentences", "graph_choice"]
 
 
 def _names(names: list[str], limit: int = 4) -> str:
@@ -137,14 +137,37 @@ def top_sentences(results) -> list[str]:
 
 def ranking_lines(results, point: int = 0) -> list[str]:
     """The ranking table in a few lines of text, one per headline KPI, for ``sim run``:
-    ``debit_cards: 1. promo 1,234 (p_best 97%) | 2. baseline 1,100 (p_best 3%) ...``."""
+    ``debit_cards: 1. promo 1,234 (p_best 97%) | 2. baseline 1,100 (p_best 3%) ...``
+    (in Chinese the KPI by its label)."""
     r = results.ranking
     lines = []
     for kpi in results.spec.headline:
         rows = r[(r.point == point) & (r.kpi == kpi)].sort_values("rank", kind="stable")
         if rows.empty:
             continue
-        lines.append(f"  {kpi}: " + " | ".join(
-            f"{row['rank']}. {row['variant']} {amount(kpi, row['mean'])} "
-            f"(p_best {row['p_best']:.0%})" for _, row in rows.iterrows()))
+        lines.append(t("console.kpi", kpi=kpi, label=kpi_label(kpi)) + " | ".join(
+            t("console.rank", rank=row["rank"], variant=row["variant"],
+              mean=amount(kpi, row["mean"]), p=row["p_best"]) for _, row in rows.iterrows()))
     return lines
+
+
+def graph_choice(results) -> tuple[str, int, str] | None:
+    """Whose ecosystem the report draws: (variant, sweep point, why in words).
+
+    ``[report] graph_variant`` if the file names one, else the variant with the best
+    mean of the first headline KPI in the ranking; in a sweep, at the point where that
+    mean is best (the first such point on a tie). None when that variant is not ranked
+    (its cells failed)."""
+    spec = results.spec
+    kpi = spec.headline[0]
+    r = results.ranking[results.ranking.kpi == kpi]
+    if spec.graph_variant is not None:
+        r = r[r.variant == spec.graph_variant]
+        why = t("fig.eco_chosen")
+    else:
+        why = t("fig.eco_best", what=kpi_words(kpi))
+    if r.empty:
+        return None
+    sign = -1.0 if KPI_BY_NAME[kpi].better == "lower" else 1.0
+    row = r.loc[(sign * r["mean"]).idxmax()]
+    return str(row["variant"]), int(row["point"]), why

@@ -21,7 +21,8 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.report.fonts import cjk_fonts  # noqa: E402
 
-__all__ = ["apply_style", "PALETTE", "color_of", "thousands", "axis_label", "new_figure"]
+__all__ = ["apply_style", "PALETTE", "color_of", "thousands", "axis_label", "new_figure",
+           "legend_outside", "legend_below"]
 
 PALETTE = ["#4C566A", "#D08770", "#5E81AC", "#A3BE8C", "#B48EAD", "#EBCB8B", "#88C0D0",
            "#BF616A", "#8FBCBB", "#81A1C1"]
@@ -66,3 +67,17 @@ def axis_label(text: str, unit: str) -> str:
 def new_figure(width: float = 7.5, height: float = 3.6, **kw):
     apply_style()
     return plt.subplots(figsize=(width, height), **kw)
+
+
+def legend_outside(ax, **kw):
+    """The axes' legend to the right of its plotting area, where it covers no data (the
+    saved figure grows to hold it: ``savefig.bbox = "tight"``)."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+
+
+def legend_below(fig, ax, ncol: int = 4, **kw):
+    """One legend for a figure of panels, below all of them, from ``ax``'s entries; call
+    after ``tight_layout``."""
+    handles, labels = ax.get_legend_handles_labels()
+    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                      ncol=min(ncol, max(len(labels), 1)), **kw)

@@ -152,7 +152,7 @@ def _usage_notes(results, variant: str, point: int) -> str:
     for ``budget_exhausted``, on which day (median)."""
     from sim.strategies import labels_for, make_strategies
 
-    cells = [c for c in results.spec.cells() if c.variant == variant and c.point == point]
+    cells = [c for c in results.spec.cells() if c.variant == variant and point in c.points]
     if not cells:
         return ""
     strategies = make_strategies(cells[0].strategies)
