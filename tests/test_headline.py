@@ -173,3 +173,5 @@ def test_the_manifest_keeps_the_headline_so_a_rebuilt_report_says_the_same(swept
     pd.testing.assert_frame_equal(again.cost, res.cost)
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Debit cards" in html and "P(best), paired bootstrap" in html
+    # figures drawn at one point of the sweep say which
+    assert "sweep point shown: duration_days = 5" in html

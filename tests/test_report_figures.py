@@ -177,3 +177,10 @@ def test_the_tornado_draws_its_indices_per_kpi():
     assert widths == {"adoption.imitation_rate": 1.0, "strategies[0].rate": 3.0}
     assert [bar.get_width() for bar in second.patches] == [0.5, 2.0]
     plt.close(fig)
+
+
+def test_mixed_scale_tables_never_print_scientific_notation():
+    from sim.report.blocks import SIGNIFICANT, cell_text
+
+    assert [cell_text(x, SIGNIFICANT) for x in (309111.0, -2000.0, 0.94, 0.0412, float("nan"))] \
+        == ["309,111", "-2,000", "0.94", "0.0412", ""]

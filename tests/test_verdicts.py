@@ -80,3 +80,30 @@ def test_budget_facts_say_when_a_lever_ended_before_its_window_closed():
                            "detail": ["spent 40 yuan"], "count": [1]})
     assert _event_notes(closed, 1, lever, days=90) == ", its window closed on day 65"
     assert _event_notes(closed, 1, lever, days=60) == ""
+
+
+def test_counter_moves_the_baseline_also_saw_are_not_credited_to_the_lever():
+    """Constructed events: in replication 0 the platforms answered in tourism with no
+    strategy too; only the lever's own answer (transport, replication 1; healthcare,
+    replication 0) is its doing."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.report.verdicts import _answers_to_the_lever
+
+    def moves(variant, rows):
+        return pd.DataFrame([{"variant": variant, "point": 0, "replication": r, "day": d,
+                              "strategy": platform, "event": "counter_move", "detail": chain,
+                              "count": 1} for r, d, platform, chain in rows])
+
+    base = moves("baseline", [(0, 35, "wechat_pay", "tourism"), (0, 50, "alipay", "tourism")])
+    lever = moves("promo", [(0, 33, "wechat_pay", "tourism"), (0, 50, "alipay", "tourism"),
+                            (0, 60, "alipay", "healthcare"), (1, 40, "wechat_pay", "transport"),
+                            (1, 41, "wechat_pay", "tourism")])
+    results = SimpleNamespace(spec=SimpleNamespace(baseline="baseline"),
+                              events=pd.concat([base, lever], ignore_index=True))
+    own = _answers_to_the_lever(results, lever, point=0)
+    assert sorted(zip(own.replication, own.detail, strict=True)) == [
+        (0, "healthcare"), (1, "tourism"), (1, "transport")]
+    assert _answers_to_the_lever(results, lever.iloc[:2], point=0).empty

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.report import figures, figures_graph
-from sim.report.blocks import Figure, Section, Table, Text
+from sim.report.blocks import SIGNIFICANT, Figure, Section, Table, Text
 from sim.report.html import page
 from sim.report.i18n import header, language, t
 from sim.report.pdf import write_pdf
@@ -58,11 +58,17 @@ def _figures(results, sensitivity: pd.DataFrame | None) -> list[tuple[str, str, 
         ("sec.ecosystem", "ecosystem_graph", "cap.ecosystem", figures_graph.ecosystem),
         ("sec.sweep", "sweep", "cap.sweep", figures_graph.sweep_lines),
     ]
+    one_point = {"forest", "trajectories", "spend_by_cause", "cumulative_net_contribution",
+                 "cost_effectiveness", "channel_shares", "funnel"}  # drawn at point 0
+    label = results.spec.point_labels()[0]
     out = []
     for section, name, caption, fn in wanted:
         fig = fn(results)
         if fig is not None:
-            out.append((t(section), name, t(caption), fig))
+            text = t(caption)
+            if label and name in one_point:
+                text = t("cap.point", caption=text, label=label)
+            out.append((t(section), name, text, fig))
     fig = figures_graph.tornado(sensitivity)
     if fig is not None:
         out.append((t("sec.sensitivity"), "tornado", t("cap.tornado"), fig))
@@ -147,7 +153,7 @@ def _write(out: Path, pdf: bool, xlsx: bool, lang: str) -> Path:
     sections: list[Section] = [
         (t("sec.question"), [Table(meta, meta=True)]),
         (t("sec.verdicts"), [Text(v, "verdict") for v in lines]),
-        (t("sec.ranking"), [Text(t("ranking.about")), Table(tables["ranking"], "{:,.3g}")])]
+        (t("sec.ranking"), [Text(t("ranking.about")), Table(tables["ranking"], SIGNIFICANT)])]
     if results.failed:
         sections.append((t("sec.failed"), [Text(t("failed", n=len(results.failed),
                                                   cells=", ".join(sorted(results.failed))))]))

@@ -40,8 +40,17 @@ class Figure:
 Section = tuple[str, list[Text | Table | Figure]]
 
 
+SIGNIFICANT = "significant"  # float_format for columns of mixed scale (ranking)
+
+
 def cell_text(value, float_format: str = "{:,.2f}") -> str:
-    """A table cell as text: floats by ``float_format``, NaN empty, the rest ``str``."""
+    """A table cell as text: floats by ``float_format``, NaN empty, the rest ``str``.
+    ``SIGNIFICANT``: whole numbers with thousands separators from 100 up (309,111,
+    never 3.09e+05), three significant digits below (0.0412, 0.94)."""
     if isinstance(value, float):
-        return "" if pd.isna(value) else float_format.format(value)
+        if pd.isna(value):
+            return ""
+        if float_format == SIGNIFICANT:
+            return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        return float_format.format(value)
     return str(value)

@@ -66,6 +66,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "增量净贡献与增量支出"),
     "cap.channels": ("Share of payment volume by channel", "各渠道支付金额占比"),
     "cap.funnel": ("Acquired, 90 days on, still monthly-active", "获客、90 天后、仍月活"),
+    "cap.point": ("{caption}; sweep point shown: {label} (the tables list every point)",
+                  "{caption}；图示扫描点：{label}（表格列出所有扫描点）"),
     "cap.ecosystem": ("Chains and the channels that carry their flow",
                       "场景链及承载其资金流的渠道"),
     "cap.sweep": ("Paired differences along the swept parameter", "沿扫描参数的配对差异"),

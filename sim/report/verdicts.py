@@ -181,12 +181,27 @@ def _usage_notes(results, variant: str, point: int) -> str:
                                  results.spec.days)
         notes.append(used)
     if not events.empty:
-        moves = events[events.event == "counter_move"]
+        moves = _answers_to_the_lever(results, events, point)
         if not moves.empty:
             chains = ", ".join(sorted(set(moves.detail)))
             notes.append(t("v.counter", chains=chains, n=moves.replication.nunique(),
                            reps=n_reps, day=moves.day.min()))
     return t("v.budget", notes=t(";").join(notes)) if notes else ""
+
+
+def _answers_to_the_lever(results, events: pd.DataFrame, point: int) -> pd.DataFrame:
+    """The variant's counter moves that its paired baseline replication did not make
+    (the same platform in the same chain): a platform that answers a rise the city
+    shows with no strategy at all is not answering the lever."""
+    moves = events[events.event == "counter_move"]
+    everything = results.events
+    base = everything[(everything.variant == results.spec.baseline)
+                      & (everything.point == point) & (everything.event == "counter_move")]
+    keys = ["replication", "strategy", "detail"]
+    if moves.empty or base.empty:
+        return moves
+    seen = moves[keys].merge(base[keys].drop_duplicates(), how="left", indicator=True)
+    return moves[(seen["_merge"] == "left_only").to_numpy()]
 
 
 def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:

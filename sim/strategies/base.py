@@ -200,11 +200,17 @@ class Strategy:
         return np.ones(len(CHAINS), bool) if names is None else np.isin(CHAINS, names)
 
     def largest_payees(self, chain: int, count: int, eligible: np.ndarray) -> np.ndarray:
-        """Up to ``count`` eligible payees of ``chain``, largest expected receipts first."""
+        """Up to ``count`` eligible payees of ``chain``, largest in the city first.
+
+        Ranked by traffic weight, to which a payee's expected receipts in the city are
+        proportional (payers and payments are drawn in proportion to it), not by the
+        receipts its simulated payers brought: picking the largest of noisy estimates
+        would pick payees whose sample happens to be large and overstate every effect
+        at them (the winner's curse), the more so the smaller ``population.agents``."""
         book = self.model_.merchants
         ids = book.chain_ids(chain)
         ids = ids[eligible[ids]]
-        order = np.argsort(-book.receipts_ema[ids], kind="stable")
+        order = np.argsort(-book.weight[ids], kind="stable")
         return ids[order[:count]]
 
     def error(self, key: str, value: Any, allowed: str) -> ConfigError:

@@ -45,11 +45,9 @@ class FeeWaiver(Strategy):
         "waiver_rate": Param(float, PROB, 1.0, "share of the bank's fee waived"),
         "switching_subsidy_yuan": Param(float, NON_NEGATIVE, 300.0,
                                         "one-off payment to a merchant that switches"),
+        # required here (a waiver without an end has no value to a merchant's review)
+        "duration_days": Param(int, Interval(1, None), REQUIRED, "days fees are waived"),
     }
-
-    def validate(self) -> None:
-        if self.duration_days >= 10**8:
-            raise self.error("duration_days", None, "given (how long fees are waived)")
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
