@@ -2,7 +2,7 @@
 
 Each run starts from an empty results folder, takes the verdicts `sim run`
 prints and the cost-effectiveness table it writes, and records the commit and
-the wall time. About ten minutes on 2 cores.
+the wall time. About an hour on 2 cores (55 minutes on a busy machine, commit dc6e585).
 
     .venv/bin/python docs/make_examples.py [--workers 2]
 """
