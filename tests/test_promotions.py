@@ -179,3 +179,36 @@ def test_an_infinite_cap_is_refused():
                        strategies=[{"kind": "promotion", "type": "cashback",
                                     "per_user_cap_yuan": math.inf}])
     assert err.value.field == "strategies[0].per_user_cap_yuan"
+
+
+
+@pytest.mark.parametrize("chain", ["supply_chain", "education", "utilities"])
+def test_bonus_hunters_farm_only_where_they_can_pay_with_the_app(chain):
+    """5 % cashback in one chain. Fake payments still need a payee that takes the bank
+    app, so only hunters who pay in the chain farm it: in an open chain (staff
+    canteens) its payers, where some canteen accepts the app; in an institutional one
+    (schools) those whose own school accepts it; the city's one utility does not take
+    the app, so nobody. Each farmer takes the 100-yuan cap. Before this rule every
+    hunter in the city with the app farmed any chain's promotion (the canteen pilot
+    paid all its discount to hunters)."""
+    promo = {"kind": "promotion", "type": "cashback", "chains": [chain], "rate": 0.05,
+             "start_day": 0, "duration_days": 30}
+    model, k = run([promo], 3, 30)
+    promo, pop, book = model.strategies[0], model.customers, model.merchants
+    c = list(model.params.chains).index(chain)
+    members = pop.members[c]
+    accepts = book.accepts(0)[BANK_APP]
+    if model.params.chains[chain].institutional:
+        reach = members.customers[accepts[np.maximum(members.home, 0)] & (members.home >= 0)]
+    else:
+        lo, hi = book.chain_start[c], book.chain_start[c + 1]
+        reach = members.customers if accepts[lo:hi].any() else members.customers[:0]
+    farmed = np.flatnonzero(promo.farmed_)
+    assert set(farmed) <= set(reach)                         # nobody farms from elsewhere
+    outside = pop.abuser & ~np.isin(np.arange(pop.n), reach)
+    assert outside.sum() > 50 and not promo.farmed_[outside].any()
+    assert k.abuse_loss.sum() == pytest.approx(100.0 * farmed.size)
+    if chain == "utilities":
+        assert reach.size == 0 and farmed.size == 0
+    else:
+        assert farmed.size >= 5                               # the rule does not bar them all

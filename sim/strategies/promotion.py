@@ -21,8 +21,10 @@ While it runs (its window, until its budget is spent), a promotion
 The payout rules of each type are in :mod:`sim.strategies.promotion_value`.
 
 Bonus hunters (the hidden abuser trait) in the targeted segments farm a
-promotion only if what they can claim per period (``hunter_worth``) is at
-least ``hunter_min_claim_yuan``: then they install at
+promotion only where they can pay with the bank app in one of its chains
+(``can_farm``: their own school or canteen accepts it, or some payee of an open
+chain they pay in does) and only if what they can claim per period
+(``hunter_worth``) is at least ``hunter_min_claim_yuan``: then they install at
 ``abuser_uptake_per_day``, claim once per period by the type's rule (the cap
 for cashback, points, spend_save, voucher; instalment with a credit card; the
 gift once; a lottery's wins over ``hunter_draws_per_period`` fake payments),
@@ -46,6 +48,7 @@ from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, register
 from sim.strategies.campaign import Campaign
 from sim.strategies.promotion_value import (
     PROMOTION_TYPES,
+    can_farm,
     customer_value,
     hunter_claims,
     hunter_worth,
@@ -102,18 +105,22 @@ class Promotion(Campaign):
         self.rng_ = self.stream()
         self.value_ = customer_value(self, model)  # V_i, yuan per 30 days
         self.hunter_worth_ = hunter_worth(self, pop)  # yuan per period
+        # bonus hunters for whom it is worth their while; whether they can farm it
+        # depends on the day's acceptance (_farmers)
+        self.hunters_ = np.flatnonzero(pop.abuser & self.eligible_
+                                       & (self.hunter_worth_ >= self.hunter_min_claim_yuan))
+        self.farmers_ = (-1, self.hunters_[:0])  # (day, hunters who can farm that day)
         response = model.params.adoption.promotion_response_per_yuan
-        self.pull_ = np.where(
-            pop.abuser,
-            np.where(self.hunter_worth_ >= self.hunter_min_claim_yuan,
-                     self.abuser_uptake_per_day, 0.0),
-            response * self.value_ * pop.digital_affinity)
+        self.pull_ = np.where(pop.abuser, 0.0, response * self.value_ * pop.digital_affinity)
 
     # ------------------------------------------------------------------ hooks
     def adoption_push(self, day: int) -> np.ndarray | None:
         if not self.running(day):
             return None
-        return np.where(self.eligible_ & ~self.blocked_, self.pull_, 0.0)
+        push = np.where(self.eligible_ & ~self.blocked_, self.pull_, 0.0)
+        farmers = self._farmers(day)
+        push[farmers[~self.blocked_[farmers]]] = self.abuser_uptake_per_day
+        return push
 
     def before_payments(self, day: int) -> None:
         if not self.running(day):
@@ -194,13 +201,20 @@ class Promotion(Campaign):
         scale = np.divide(room, total, out=np.ones(payer.size), where=total > room)
         return amount * np.minimum(scale, 1.0)
 
+    def _farmers(self, day: int) -> np.ndarray:
+        """Bonus hunters (int ids) who can farm the promotion on ``day`` (see
+        :func:`can_farm`), computed once a day for the few hunters only."""
+        if self.farmers_[0] != day:
+            hunters = self.hunters_
+            self.farmers_ = (day, hunters[can_farm(self, self.model_, hunters, day)])
+        return self.farmers_[1]
+
     def _abuse(self, day: int) -> None:
-        """Bonus hunters with the app, for whom the promotion is worth their while,
-        claim once per period by the type's rule, then go dormant."""
+        """Bonus hunters with the app who can farm the promotion and for whom it is
+        worth their while claim once per period by the type's rule, then go dormant."""
         pop = self.model_.customers
-        hunters = np.flatnonzero(pop.abuser & pop.has_app & self.eligible_ & ~self.blocked_
-                                 & ~self.farmed_
-                                 & (self.hunter_worth_ >= self.hunter_min_claim_yuan))
+        hunters = self._farmers(day)
+        hunters = hunters[pop.has_app[hunters] & ~self.blocked_[hunters] & ~self.farmed_[hunters]]
         if self.type == "topup_gift":
             hunters = hunters[~self.gifted_[hunters]]
         if hunters.size == 0:

@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.scenarios.catalog import BANK_APP, CHAINS
 
-__all__ = ["PROMOTION_TYPES", "FARMED", "perceived_fraction", "payout", "per_payment_value",
+__all__ = ["PROMOTION_TYPES", "FARMED", "can_farm", "perceived_fraction", "payout", "per_payment_value",
            "customer_value", "hunter_worth", "hunter_claims", "MONTH_DAYS"]
 
 PROMOTION_TYPES = ("spend_save", "cashback", "voucher", "topup_gift", "points", "instalment",
@@ -166,6 +166,30 @@ def hunter_worth(promo, pop) -> np.ndarray:
         return np.full(pop.n, min(promo.discount_yuan, cap))
     expected = promo.hunter_draws_per_period * promo.probability * min(promo.prize_yuan, cap)
     return np.full(pop.n, min(expected, cap))
+
+
+def can_farm(promo, model, who: np.ndarray, day: int) -> np.ndarray:
+    """Which of customers ``who`` (int ids) can make a bank-app payment the promotion
+    pays on ``day`` (bool, ``who.size``): members of one of its chains whose own payee
+    accepts the bank app (institutional chains: a school, a canteen), or who pay in an
+    open chain where some payee accepts it. A bonus hunter farms only where this holds:
+    fake payments still need a payee that takes the app, so a one-canteen pilot is
+    farmed only by that canteen's payers, not by every hunter in the city."""
+    pop, book = model.customers, model.merchants
+    accepts = book.accepts(day)[BANK_APP]
+    ok = np.zeros(who.size, bool)
+    for c, name in enumerate(CHAINS):
+        members = pop.members[c]
+        if not promo.chain_ok_[c] or members.customers.size == 0:
+            continue
+        pos = np.minimum(np.searchsorted(members.customers, who), members.customers.size - 1)
+        member = members.customers[pos] == who
+        if model.params.chains[name].institutional:
+            home = members.home[pos]
+            ok |= member & (home >= 0) & accepts[np.maximum(home, 0)]
+        elif accepts[book.chain_start[c]:book.chain_start[c + 1]].any():
+            ok |= member
+    return ok
 
 
 def hunter_claims(promo, pop, hunters: np.ndarray, room: np.ndarray,
