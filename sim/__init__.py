@@ -6,10 +6,12 @@
 [0, 1, 2, 3, 4]
 """
 
+from sim.calibration import calibrate
 from sim.config import ConfigError
 from sim.experiment import load_experiment, load_results, run_experiment
 from sim.model import EcosystemModel
-from sim.scenarios import load_scenario, scenario_names
+from sim.optimisation import optimise
+from sim.scenarios import load_scenario, scenario_names, scenario_uncertainty
 from sim.strategies import (
                             AggregatedQR,
                             ExclusiveChannel,
@@ -23,5 +25,6 @@ from sim.strategies import (
 
 __all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names", "load_experiment",
            "run_experiment", "load_results", "ExclusiveChannel", "FeeWaiver", "Promotion",
-           "Referral", "AggregatedQR", "Omnichannel", "Targeting", "RiskControl"]
+           "Referral", "AggregatedQR", "Omnichannel", "Targeting", "RiskControl",
+           "calibrate", "optimise", "scenario_uncertainty"]
 __version__ = "0.1.0"

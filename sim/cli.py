@@ -1,4 +1,5 @@
-"""Command line: ``sim run | validate | report | scenarios | strategies | graph``.
+"""Command line: ``sim run | validate | report | scenarios | strategies | graph |
+calibrate | optimise``.
 
 Configuration errors print one line naming the field, the value and what is
 allowed, and exit with status 2 (no traceback); so do a misused option and a
@@ -71,6 +72,7 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
     from sim.report import write_report
     from sim.report.i18n import language, t
     from sim.report.ranking import ranking_lines, top_sentences
+    from sim.report.robustness import robustness_lines
     from sim.report.verdicts import report_points, verdicts
     from sim.results import safe_name
 
@@ -87,7 +89,8 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
         return 130
     with language(args.lang):  # the console speaks the report's language
         if not results.summary.empty:
-            print("\n".join(top_sentences(results) + verdicts(results)))
+            print("\n".join(top_sentences(results) + verdicts(results)
+                            + robustness_lines(results)))
             labels = spec.point_labels()
             for point in report_points(results):
                 where = t("v.at", label=labels[point]) if labels[point] else ""
@@ -174,6 +177,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.experiment.spec import load_experiment
     from sim.scenarios import load_scenario
 
+    if _is_optimisation(args.file):
+        from sim.optimisation import load_optimisation
+
+        opt = load_optimisation(args.file)
+        print(f"{args.file}: valid optimisation ({len(opt.levers)} levers, {opt.experiment.days} days, "
+              f"scenario {opt.experiment.scenario}); run it with `sim optimise {args.file}`")
+        return 0
     spec = load_experiment(args.file)  # builds every cell's scenario and strategies
     cells = spec.cells()
     base = load_scenario(spec.scenario, spec.overrides).population
@@ -181,6 +191,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{args.file}: valid ({spec.shape()}, {spec.days} days, scenario {spec.scenario})")
     print(f"estimate: {estimate(len(cells), spec.days, customers).describe()}")
     return 0
+
+
+def _is_optimisation(path: str) -> bool:
+    """A TOML file with an ``[optimise]`` table (read by ``sim optimise``)."""
+    from sim.config import read_toml
+
+    return Path(path).suffix == ".toml" and "optimise" in read_toml(path, "file", "TOML file")
 
 
 def _report_options(args: argparse.Namespace) -> dict:
@@ -192,6 +209,58 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = write_report(Path(args.out_dir), **_report_options(args))
     print(f"report written to {path}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a calibration file; print the best fit, the fit per target and identifiability."""
+    from sim.calibration import calibrate, load_calibration
+    from sim.results import safe_name
+
+    spec = load_calibration(args.file, args.trials)
+    out = Path(args.out) if args.out else Path("results") / safe_name(spec.name)
+    log.info("%s: %d trials x %d seeds, %d days -> %s", spec.name, spec.trials,
+             spec.seeds_per_trial, spec.days, out)
+    try:
+        result = calibrate(spec, out=out, executor=args.executor, workers=args.workers,
+                           scheduler=args.scheduler, quiet=args.quiet)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/cells; run the same command "
+              "again to resume", file=sys.stderr)
+        return 130
+    print(f"best fit (loss {result.best_loss:.4g} over {len(result.fit)} targets): "
+          + ", ".join(f"{k} = {v:.4g}" for k, v in result.best.items()))
+    for row in result.fit.itertuples(index=False):
+        print(f"  {row.target:45s} observed {row.observed:>12,.1f}  model {row.model_mean:>12,.1f}"
+              f"  z {row.z:+.2f}")
+    for row in result.identifiability.itertuples(index=False):
+        print(f"  {row.parameter:40s} {row.identifiability:16s} best {row.best:.4g}, "
+              f"indistinguishable {row.set_low:.4g}-{row.set_high:.4g} "
+              f"({row.share_of_bounds:.0%} of the bounds)")
+    print(f"calibrated scenario: {result.scenario_path}; report: {out}/report.html")
+    return 0
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    """Search and select a budget split; print the choice, write best.toml and the report."""
+    from sim.optimisation import load_optimisation, optimise
+    from sim.optimisation.report import choice_lines
+    from sim.results import safe_name
+
+    spec = load_optimisation(args.file, _overrides(args.set))
+    out = Path(args.out) if args.out else Path("results") / safe_name(spec.experiment.name)
+    log.info("%s: %d trials x %d replications, %d days -> %s", spec.experiment.name,
+             spec.search["trials"], spec.search["replications"], spec.experiment.days, out)
+    try:
+        result = optimise(spec, out=out, executor=args.executor, workers=args.workers,
+                          scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/replications.parquet; run the "
+              "same command again to resume", file=sys.stderr)
+        return 130
+    print("\n".join(choice_lines(result)))
+    print(f"{result.runs:,} model runs ({result.new_runs:,} now), {result.seconds:,.0f} s; "
+          f"ready experiment: {out}/best.toml; report: {out}/report.html")
     return 0
 
 
@@ -290,6 +359,33 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--seed", type=int, default=0)
     gr.add_argument("--set", action="append", metavar="KEY=VALUE")
     gr.set_defaults(func=cmd_graph)
+
+    cal = _sub(sub, "calibrate", "fit the city to a branch's observed KPIs and past pilots",
+               "  sim calibrate experiments/calibration/branch.toml\n"
+               "  sim calibrate branch.toml --trials 200 --out results/branch --executor serial")
+    cal.add_argument("file", help="calibration TOML (docs/CALIBRATION.md)")
+    cal.add_argument("--out", help="results folder (default results/<name>); a rerun resumes")
+    cal.add_argument("--trials", type=int, default=None, help="replaces search.trials")
+    cal.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    cal.add_argument("--workers", type=int, default=None)
+    cal.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(func=cmd_calibrate)
+
+    opt = _sub(sub, "optimise", "split a budget among levers under noise (TPE search, "
+               "Kim-Nelson selection)",
+               "  sim optimise experiments/budget_split_optimise.toml\n"
+               "  sim optimise budget_split_optimise.toml --out results/split --executor serial")
+    opt.add_argument("file", help="optimisation TOML (docs/EXPERIMENTS.md)")
+    opt.add_argument("--out", help="results folder (default results/<name>); a rerun resumes")
+    opt.add_argument("--set", action="append", metavar="KEY=VALUE", help="scenario override")
+    opt.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    opt.add_argument("--workers", type=int, default=None)
+    opt.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786")
+    opt.add_argument("--quiet", action="store_true", help="no progress bar")
+    opt.add_argument("--fresh", action="store_true",
+                     help="delete this folder's previous optimisation runs first")
+    opt.set_defaults(func=cmd_optimise)
     return parser
 
 

@@ -2,13 +2,15 @@
 
 ``run_experiment("experiments/demo.toml", out="results/demo")`` returns a
 :class:`Results` with ``.kpis``, ``.summary``, ``.cost`` and ``.compare(kpi)``.
-A rerun with the same ``out`` skips the cells already written.
+A rerun with the same ``out`` skips the cells already written. With an
+``[uncertainty]`` block it also has ``.robustness`` and ``.discovery``
+(sim/experiment/robustness.py, sim/experiment/discovery.py).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,8 @@ HEADLINE_KPIS = ("app_mau", "accounts", "debit_cards", "retail_deposits", "corpo
 def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, ...]:
     """Simulate one cell; returns its KPI table, ledger, end-of-run ecosystem
     state (model.ecosystem_state) and strategy events (model.events), each
-    tagged with the cell's keys."""
+    tagged with the cell's keys; the KPI table also has a column per uncertain
+    parameter holding the cell's draw (``Cell.draw``)."""
     from sim.model import EcosystemModel
 
     cell, scenario, days = job
@@ -53,6 +56,8 @@ def run_cell(job: tuple[Cell, str, int]) -> tuple[pd.DataFrame, ...]:
         frame.insert(0, "replication", cell.replication)
         frame.insert(0, "point", cell.point)
         frame.insert(0, "variant", cell.variant)
+    for key, value in cell.draw.items():
+        kpis[key] = value
     return kpis, ledger, state, events
 
 
@@ -71,6 +76,10 @@ class Results:
     failed: dict[str, str]
     ranking: pd.DataFrame  # headline KPIs: rank, p_best (sim/experiment/ranking.py)
     pairs: pd.DataFrame    # every two variants: paired difference, Holm-adjusted p
+    # [uncertainty] only (empty without): sim/experiment/robustness.py, discovery.py
+    robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    discovery: pd.DataFrame = field(default_factory=pd.DataFrame)
+    feature_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def compare(self, kpi: str) -> pd.DataFrame:
         """Paired per-replication comparison of ``kpi`` (horizon value) with the baseline."""
@@ -160,12 +169,15 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
     failed = {k: v for k, v in store.status.items() if v.startswith("error")}
     order = [v.name for v in spec.variants]
     summary = cost = sensitivity = ranking = pairs = pd.DataFrame()
+    robust = boxes = scores = pd.DataFrame()
     if not kpis.empty and kpis["variant"].eq(spec.baseline).any():
         summary = summarize(kpis, spec.baseline, order)
         cost = cost_effectiveness(kpis, spec.baseline, order, spec.headline, spec.seed)
         ranking, pairs = rank(horizon_values(kpis), spec.headline, order, spec.seed)
         if spec.sweep is not None and spec.sweep.method in ("morris", "sobol") and not failed:
             sensitivity = _sensitivity(spec, kpis)
+        if spec.uncertainty is not None:
+            robust, boxes, scores = _robustness(spec, kpis, order)
     if write and not kpis.empty:
         for name, frame in (("kpis", kpis), ("ledger", ledger), ("state", state),
                             ("events", events)):
@@ -178,8 +190,24 @@ def _finish(spec: ExperimentSpec, out: Path, store: ResultsStore, cells: list[Ce
             atomic_write_bytes(out / "ranking_pairs.csv", pairs.to_csv(index=False).encode())
         if not sensitivity.empty:
             atomic_write_bytes(out / "sensitivity.csv", sensitivity.to_csv(index=False).encode())
+        if not robust.empty:
+            for name, frame in (("robustness", robust), ("discovery", boxes),
+                                ("feature_scores", scores)):
+                atomic_write_bytes(out / f"{name}.csv", frame.to_csv(index=False).encode())
     return Results(spec, out, kpis, ledger, state, events, summary, cost, failed, ranking,
-                   pairs)
+                   pairs, robust, boxes, scores)
+
+
+def _robustness(spec: ExperimentSpec, kpis: pd.DataFrame,
+                order: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Robustness, PRIM boxes and feature scores of the headline KPIs across the draws."""
+    from sim.experiment.discovery import discover
+    from sim.experiment.robustness import robustness
+
+    values = horizon_values(kpis)
+    boxes, scores = discover(values, spec.draws(), spec.baseline, order, spec.headline,
+                             spec.seed)
+    return robustness(values, spec.baseline, order, spec.headline), boxes, scores
 
 
 def _sensitivity(spec: ExperimentSpec, kpis: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,9 @@ variant and point runs with the same seed (common random numbers), so
 variant-minus-baseline differences are paired. A variant no swept value touches
 (the sweep changes only other variants' strategies; :meth:`Sweep.touches`) would
 give the same run at every point, so it runs once per replication, stored as point
-0, and its results stand for every point (``Cell.points``).
+0, and its results stand for every point (``Cell.points``). With an
+``[uncertainty]`` block (sim/experiment/uncertainty.py) replication r of every
+variant and point also runs with the same parameter draw r (``Cell.draw``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.config import (
     ConfigError,
@@ -34,6 +37,7 @@ from sim.config import (
     read_toml,
 )
 from sim.experiment.sweep import Sweep, parse_sweep, strategy_target
+from sim.experiment.uncertainty import Uncertainty, apply_draw, check_draws, parse_uncertainty
 from sim.results import MAX_EXACT_INT, safe_name
 from sim.scenarios import load_scenario, scenario_data
 from sim.strategies import make_strategies
@@ -42,7 +46,7 @@ __all__ = ["ExperimentSpec", "Variant", "Sweep", "Cell", "load_experiment", "rep
            "check_world", "DEFAULT_HEADLINE"]
 
 _TOP_KEYS = ("name", "description", "scenario", "days", "replications", "seed", "baseline",
-             "overrides", "variants", "sweep", "crn", "report")
+             "overrides", "variants", "sweep", "crn", "report", "uncertainty")
 # What the verdicts, the forest plot and the cost table speak of unless ``[report]
 # headline`` says otherwise: the KPIs the verdicts have always quoted.
 DEFAULT_HEADLINE = ("app_mau", "net_contribution")
@@ -65,6 +69,7 @@ class Cell:
     overrides: dict[str, Any]
     strategies: list[dict[str, Any]]
     points: tuple[int, ...]  # the sweep points its results stand for: (point,) or all
+    draw: dict[str, Any] = field(default_factory=dict)  # [uncertainty] draw of its replication
 
     @property
     def id(self) -> str:
@@ -90,6 +95,7 @@ class ExperimentSpec:
     scenario_sha256: str = ""    # digest of the scenario's content (a file may change)
     headline: tuple[str, ...] = DEFAULT_HEADLINE  # [report] headline: KPIs the report speaks of
     graph_variant: str | None = None  # [report] graph_variant; None: the ranking's best
+    uncertainty: Uncertainty | None = None  # [uncertainty]; None: every parameter as given
 
     @property
     def hash(self) -> str:
@@ -118,6 +124,14 @@ class ExperimentSpec:
             rows = sample(self.sweep, self.seed).tolist()
         return [{n: self.sweep.coerce(n, v) for n, v in zip(names, row, strict=True)}
                 for row in rows]
+
+    def draws(self) -> pd.DataFrame:
+        """Each replication's draw of the uncertain parameters: shape (replications,
+        parameters), index ``replication``, a column per dotted key (an empty frame
+        without ``[uncertainty]``)."""
+        if self.uncertainty is None:
+            return pd.DataFrame(index=pd.RangeIndex(self.replications, name="replication"))
+        return self.uncertainty.draws(self.replications, self.seed)
 
     def point_labels(self) -> list[str]:
         """Each sweep point in words, e.g. ``"duration_days = 30, budget = 500,000"``
@@ -154,6 +168,7 @@ class ExperimentSpec:
         out = []
         points = self.points()
         shared = set(self.shared())
+        draws = self.draws().to_dict("records")
         for p, point in enumerate(points):
             scenario_part = {k: v for k, v in point.items() if not k.startswith("strategies[")}
             for v_index, variant in enumerate(self.variants):
@@ -169,9 +184,13 @@ class ExperimentSpec:
                                 strategies[index][key] = value
                 for r in range(self.replications):
                     seed = replication_seed(self.seed, r, None if self.crn else v_index)
-                    out.append(Cell(variant.name, p, r, seed,
-                                    {**self.overrides, **scenario_part}, strategies,
-                                    stands_for))
+                    overrides, ran = {**self.overrides, **scenario_part}, strategies
+                    if self.uncertainty is not None:
+                        overrides.update({k: v for k, v in draws[r].items()
+                                          if not k.startswith("strategies[")})
+                        ran = apply_draw(variant.name, strategies, draws[r], self.uncertainty)
+                    out.append(Cell(variant.name, p, r, seed, overrides, ran, stands_for,
+                                    draws[r]))
         return out
 
 
@@ -219,6 +238,10 @@ def load_experiment(source: str | Path | dict,
     """
     data, path = _read(source)
     unknown = sorted(set(data) - set(_TOP_KEYS))
+    for table, command in (("optimise", "sim optimise"),):
+        if table in data:
+            raise ConfigError(table, f"[{table}] table", f"an experiment file (this is an "
+                              f"optimisation file: run it with `{command} FILE`)")
     if unknown:
         raise ConfigError(unknown[0], data[unknown[0]], "a known key (one of "
                           + ", ".join(_TOP_KEYS) + ")")
@@ -250,6 +273,8 @@ def load_experiment(source: str | Path | dict,
         raise ConfigError("baseline", baseline, Options(tuple(names)).describe())
     sweep = parse_sweep(data.get("sweep"), names, variants, scenario_table, merged)
     headline, graph_variant = _report(data.get("report", {}), names)
+    uncertainty = parse_uncertainty(data.get("uncertainty"), scenario, scenario_table, variants,
+                                    tuple(sweep.parameters) if sweep else ())
     from sim.experiment.checks import (
         check_cells,
         check_size,
@@ -272,12 +297,16 @@ def load_experiment(source: str | Path | dict,
                                  for table, v in zip(data["variants"], variants, strict=True)],
                     "report": {"headline": list(headline)} | (
                         {"graph_variant": graph_variant} if graph_variant else {})}
+    if uncertainty is not None:
+        source_table["uncertainty"] = uncertainty.table()
     digest = hashlib.sha256(json.dumps(scenario_table, sort_keys=True, default=str).encode())
     spec = ExperimentSpec(name=name, scenario=scenario, days=n_days, replications=reps,
                           seed=seed, baseline=baseline, variants=variants, overrides=merged,
                           sweep=sweep, description=description, crn=crn, source=source_table,
                           scenario_sha256=digest.hexdigest(), headline=headline,
-                          graph_variant=graph_variant)
+                          graph_variant=graph_variant, uncertainty=uncertainty)
+    if uncertainty is not None:
+        check_draws(spec)  # first: its errors name the draw
     check_cells(spec)
     return spec
 

@@ -3,7 +3,8 @@
 Layout of OUT::
 
     .lock                     held by the run writing OUT (sim/results.py, ``locked``)
-    manifest.json             spec, spec hash, seed, versions, status of every cell
+    manifest.json             spec, spec hash, seed, versions, status of every cell, and
+                              each replication's [uncertainty] draw (``draws``)
     cells/<cell>.kpis.parquet     written last: its presence means the cell is done
     cells/<cell>.ledger.parquet
     cells/<cell>.state.parquet    who carries each chain's flow at the end
@@ -126,6 +127,8 @@ class ResultsStore:
             "versions": package_versions(),
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
             "cells": self.status,
+            **({"draws": self.spec.draws().reset_index().to_dict("records")}
+               if self.spec.uncertainty is not None else {}),
         })
 
     def load(self, cells: list[Cell]) -> tuple[pd.DataFrame, ...]:

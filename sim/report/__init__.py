@@ -26,6 +26,7 @@ from sim.report.html import page
 from sim.report.i18n import header, language, t
 from sim.report.pdf import write_pdf
 from sim.report.ranking import top_sentences
+from sim.report.robustness import robustness_section
 from sim.report.tables import cost_table, headline_table, pairs_table, ranking_table
 from sim.report.verdicts import verdicts
 from sim.report.workbook import write_workbook
@@ -154,6 +155,9 @@ def _write(out: Path, pdf: bool, xlsx: bool, lang: str) -> Path:
         (t("sec.question"), [Table(meta, meta=True)]),
         (t("sec.verdicts"), [Text(v, "verdict") for v in lines]),
         (t("sec.ranking"), [Text(t("ranking.about")), Table(tables["ranking"], SIGNIFICANT)])]
+    robust = robustness_section(results)  # [uncertainty] only
+    if robust is not None:
+        sections.append(robust)
     if results.failed:
         sections.append((t("sec.failed"), [Text(t("failed", n=len(results.failed),
                                                   cells=", ".join(sorted(results.failed))))]))

@@ -4,6 +4,11 @@
 ``.toml`` file works too. Overrides use dotted keys, e.g.
 ``{"population.customers": 20000}``; a misspelled key or a value of the wrong
 type raises :class:`sim.config.ConfigError` naming the key.
+
+A scenario file may carry a top-level ``[uncertainty]`` table: default
+distributions of its judgement parameters (docs/EXPERIMENTS.md, "Uncertain
+parameters"). The model ignores it; :func:`scenario_uncertainty` returns it for an
+experiment's ``[uncertainty] from_scenario = true``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sim.config import ConfigError, apply_overrides, build, read_toml
 from sim.scenarios.catalog import CATEGORIES, CHAIN_CATEGORY, CHAINS, CHANNELS
 from sim.scenarios.schema import OPTIONAL_KEYS, Scenario
 
-__all__ = ["load_scenario", "scenario_names", "scenario_data", "Scenario",
+__all__ = ["load_scenario", "scenario_names", "scenario_data", "scenario_uncertainty", "Scenario",
            "CATEGORIES", "CHAINS", "CHAIN_CATEGORY", "CHANNELS"]
 
 _HERE = Path(__file__).parent
@@ -28,7 +33,31 @@ def scenario_names() -> list[str]:
 
 
 def scenario_data(name_or_path: str | Path) -> dict[str, Any]:
-    """The raw TOML tables of a scenario, by shipped name or file path."""
+    """The raw TOML tables of a scenario, by shipped name or file path, without its
+    ``[uncertainty]`` table (:func:`scenario_uncertainty`)."""
+    data = _read(name_or_path)
+    data.pop("uncertainty", None)
+    return data
+
+
+def scenario_uncertainty(name_or_path: str | Path) -> dict[str, Any]:
+    """The scenario's declared default uncertainty: ``{"dotted.key": {"dist": ...,
+    ...}}`` as written in its top-level ``[uncertainty]`` table (empty if none).
+    Validated where it is used (:func:`sim.experiment.uncertainty.parse_uncertainty`).
+
+    Raises
+    ------
+    ConfigError
+        An unknown scenario, an unreadable file, or an ``[uncertainty]`` that is not a
+        table of tables.
+    """
+    table = _read(name_or_path).get("uncertainty", {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ConfigError("uncertainty", table, "a table of \"dotted.key\" = { dist = ... }")
+    return table
+
+
+def _read(name_or_path: str | Path) -> dict[str, Any]:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         if str(name_or_path) not in scenario_names():
