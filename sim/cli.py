@@ -181,8 +181,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from sim.optimisation import load_optimisation
 
         opt = load_optimisation(args.file)
-        print(f"{args.file}: valid optimisation ({len(opt.levers)} levers, {opt.experiment.days} days, "
-              f"scenario {opt.experiment.scenario}); run it with `sim optimise {args.file}`")
+        world = opt.experiment
+        print(f"{args.file}: valid optimisation ({len(opt.levers)} levers, {world.days} days, "
+              f"scenario {world.scenario}); run it with `sim optimise {args.file}`")
         return 0
     spec = load_experiment(args.file)  # builds every cell's scenario and strategies
     cells = spec.cells()

@@ -22,8 +22,8 @@ import numpy as np
 
 from sim.scenarios.catalog import BANK_APP, CHAINS
 
-__all__ = ["PROMOTION_TYPES", "FARMED", "can_farm", "perceived_fraction", "payout", "per_payment_value",
-           "customer_value", "hunter_worth", "hunter_claims", "MONTH_DAYS"]
+__all__ = ["PROMOTION_TYPES", "FARMED", "can_farm", "perceived_fraction", "payout",
+           "per_payment_value", "customer_value", "hunter_worth", "hunter_claims", "MONTH_DAYS"]
 
 PROMOTION_TYPES = ("spend_save", "cashback", "voucher", "topup_gift", "points", "instalment",
                    "lottery")
