@@ -195,10 +195,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _is_optimisation(path: str) -> bool:
-    """A TOML file with an ``[optimise]`` table (read by ``sim optimise``)."""
+    """A readable TOML file with an ``[optimise]`` table (read by ``sim optimise``); any
+    other file is left to the experiment reader, whose errors name the experiment."""
     from sim.config import read_toml
 
-    return Path(path).suffix == ".toml" and "optimise" in read_toml(path, "file", "TOML file")
+    try:
+        return "optimise" in read_toml(path, "experiment", "experiment file")
+    except ConfigError:
+        return False
 
 
 def _report_options(args: argparse.Namespace) -> dict:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.config import ConfigError, Interval, check_type, flatten, read_toml
+from sim.config import ConfigError, Interval, check_keys, check_type, flatten, read_toml
 from sim.experiment.spec import check_world
 from sim.metrics import KPI_BY_NAME, KPI_NAMES
 from sim.results import MAX_EXACT_INT
@@ -226,10 +226,7 @@ def load_calibration(source: str | Path | dict, trials: int | None = None
         data, base = dict(source), Path.cwd()
     else:
         data, base = read_toml(source, "calibration", "calibration file"), Path(source).parent
-    unknown = sorted(set(data) - set(_TOP_KEYS))
-    if unknown:
-        raise ConfigError(unknown[0], data[unknown[0]], "a known key (one of "
-                          + ", ".join(_TOP_KEYS) + ")")
+    check_keys(data, _TOP_KEYS)
     name = _get(data, "name", str, None if isinstance(source, dict) else Path(source).stem)
     if not name:
         raise ConfigError("name", name, "a non-empty string")
@@ -301,20 +298,14 @@ def _pilot_day(raw: Any, i: int) -> int:
 
 def _pilot(raw: dict, i: int, scenario_obj, days: int) -> Pilot:
     where = f"pilots[{i}]"
-    extra = sorted(set(raw) - {"name", "strategies", "target"})
-    if extra:
-        raise ConfigError(f"{where}.{extra[0]}", raw[extra[0]],
-                          "a known key (name, strategies, target)")
+    check_keys(raw, ("name", "strategies", "target"), where)
     strategies = raw.get("strategies")
     if not isinstance(strategies, list) or not strategies:
         raise ConfigError(f"{where}.strategies", strategies, "a non-empty list of strategies")
     built = make_strategies(strategies, path=f"{where}.strategies")
     check_world(built, scenario_obj, f"{where}.strategies", days)
     target = raw["target"]
-    extra = sorted(set(target) - {"kpi", "day", "lift", "sd"})
-    if extra:
-        raise ConfigError(f"{where}.target.{extra[0]}", target[extra[0]],
-                          "a known key (kpi, day, lift, sd)")
+    check_keys(target, ("kpi", "day", "lift", "sd"), f"{where}.target")
     kpi = target.get("kpi")
     if kpi not in KPI_NAMES:
         raise ConfigError(f"{where}.target.kpi", kpi, "a KPI name (" + ", ".join(KPI_NAMES)
@@ -337,9 +328,7 @@ def _pilot(raw: dict, i: int, scenario_obj, days: int) -> Pilot:
 def _bounds(raw: Any, where: str) -> tuple[float, float, bool]:
     log = False
     if isinstance(raw, dict):
-        extra = sorted(set(raw) - {"low", "high", "log"})
-        if extra:
-            raise ConfigError(f"{where}.{extra[0]}", raw[extra[0]], "a known key (low, high, log)")
+        check_keys(raw, ("low", "high", "log"), where)
         log = check_type(raw.get("log", False), bool, f"{where}.log")
         raw = [raw.get("low"), raw.get("high")]
     if not isinstance(raw, list) or len(raw) != 2:

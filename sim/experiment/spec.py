@@ -32,6 +32,7 @@ from sim.config import (
     ConfigError,
     Interval,
     Options,
+    check_keys,
     check_type,
     flatten,
     read_toml,
@@ -237,14 +238,10 @@ def load_experiment(source: str | Path | dict,
         :func:`sim.experiment.checks.check_cells`).
     """
     data, path = _read(source)
-    unknown = sorted(set(data) - set(_TOP_KEYS))
-    for table, command in (("optimise", "sim optimise"),):
-        if table in data:
-            raise ConfigError(table, f"[{table}] table", f"an experiment file (this is an "
-                              f"optimisation file: run it with `{command} FILE`)")
-    if unknown:
-        raise ConfigError(unknown[0], data[unknown[0]], "a known key (one of "
-                          + ", ".join(_TOP_KEYS) + ")")
+    if "optimise" in data:
+        raise ConfigError("optimise", "[optimise] table", "an experiment file (this is an "
+                          "optimisation file: run it with `sim optimise FILE`)")
+    check_keys(data, _TOP_KEYS)
     if days is not None:
         data["days"] = days
     if replications is not None:
@@ -327,10 +324,7 @@ def _variants(raw: Any, scenario_obj, n_days: int) -> list[Variant]:
         where = f"variants[{i}]"
         if not isinstance(table, dict):
             raise ConfigError(where, table, "a table")
-        extra = sorted(set(table) - {"name", "strategies", "description"})
-        if extra:
-            raise ConfigError(f"{where}.{extra[0]}", table[extra[0]],
-                              "a known key (name, strategies, description)")
+        check_keys(table, ("name", "strategies", "description"), where)
         name = table.get("name")
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{where}.name", name, "a non-empty string")
@@ -355,10 +349,7 @@ def _report(raw: Any, names: list[str]) -> tuple[tuple[str, ...], str | None]:
 
     if not isinstance(raw, dict):
         raise ConfigError("report", raw, "a table (e.g. [report] headline = [\"debit_cards\"])")
-    extra = sorted(set(raw) - {"headline", "graph_variant"})
-    if extra:
-        raise ConfigError(f"report.{extra[0]}", raw[extra[0]],
-                          "a known key (headline, graph_variant)")
+    check_keys(raw, ("headline", "graph_variant"), "report")
     graph_variant = raw.get("graph_variant")
     if graph_variant is not None and graph_variant not in names:
         raise ConfigError("report.graph_variant", graph_variant, Options(tuple(names)).describe())

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.config import ConfigError, Options, apply_overrides, flatten
+from sim.config import ConfigError, Options, apply_overrides, check_keys, flatten
 from sim.scenarios.schema import OPTIONAL_KEYS
 from sim.strategies import make_strategies
 from sim.strategies.base import COMMON
@@ -72,10 +72,7 @@ def parse_sweep(raw: Any, names: list[str], variants: list[Variant], scenario_ta
         return None
     if not isinstance(raw, dict):
         raise ConfigError("sweep", raw, "a table")
-    extra = sorted(set(raw) - {"method", "parameters", "variants", "samples"})
-    if extra:
-        raise ConfigError(f"sweep.{extra[0]}", raw[extra[0]],
-                          "a known key (method, parameters, variants, samples)")
+    check_keys(raw, ("method", "parameters", "variants", "samples"), "sweep")
     method = raw.get("method", "grid")
     if method not in SWEEP_METHODS:
         raise ConfigError("sweep.method", method, Options(SWEEP_METHODS).describe())

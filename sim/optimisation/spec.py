@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.config import ConfigError, Interval, Options, check_type, read_toml
+from sim.config import ConfigError, Interval, Options, check_keys, check_type, read_toml
 from sim.experiment.spec import ExperimentSpec, check_world, load_experiment
 from sim.metrics import KPI_BY_NAME, KPI_NAMES
 from sim.strategies import STRATEGY_KINDS, make_strategies
@@ -115,10 +115,7 @@ class OptimiseSpec:
 
 
 def _option(table: dict, where: str, specs: dict) -> dict[str, Any]:
-    extra = sorted(set(table) - set(specs))
-    if extra:
-        raise ConfigError(f"{where}.{extra[0]}", table[extra[0]],
-                          f"a known key (one of {', '.join(specs)})")
+    check_keys(table, specs, where)
     out = {}
     for key, (tp, default, check) in specs.items():
         if key not in table:
@@ -157,10 +154,7 @@ def _levers(raw: Any, budget: float, scenario_obj, days: int) -> tuple[Lever, ..
         where = f"optimise.levers[{i}]"
         if not isinstance(table, dict):
             raise ConfigError(where, table, "a table with strategy and share")
-        extra = sorted(set(table) - {"strategy", "share", "params"})
-        if extra:
-            raise ConfigError(f"{where}.{extra[0]}", table[extra[0]],
-                              "a known key (strategy, share, params)")
+        check_keys(table, ("strategy", "share", "params"), where)
         strategy = table.get("strategy")
         if not isinstance(strategy, dict) or "kind" not in strategy:
             raise ConfigError(f"{where}.strategy", strategy,
@@ -273,10 +267,7 @@ def load_optimisation(source: str | Path | dict,
     world |= {"variants": [{"name": "baseline"}], "replications": search["replications"]}
     experiment = load_experiment(world, overrides)
     opt = tables["optimise"]
-    extra = sorted(set(opt) - {"budget", "objective", "direction", "constraints", "levers"})
-    if extra:
-        raise ConfigError(f"optimise.{extra[0]}", opt[extra[0]], "a known key (budget, "
-                          "objective, direction, constraints, levers)")
+    check_keys(opt, ("budget", "objective", "direction", "constraints", "levers"), "optimise")
     if "budget" not in opt:
         raise ConfigError("optimise.budget", None, "given (total yuan)")
     budget = check_type(opt["budget"], float, "optimise.budget")
