@@ -109,7 +109,7 @@ def main() -> None:
     parts = [INTRO.format(workers=args.workers)]
     for name in ORDER:
         if args.only and name not in args.only and name in old:
-            parts.append(old[name])
+            parts.append(old[name].rstrip("\n") + "\n")
             continue
         print(f"running {name} ...", flush=True)
         parts.append(section(name, args.workers, commit))
