@@ -14,9 +14,12 @@ from sim.optimisation import optimise
 from sim.scenarios import load_scenario, scenario_names, scenario_uncertainty
 from sim.strategies import (
                             AggregatedQR,
+                            AppMall,
+                            AutoDebit,
                             ExclusiveChannel,
                             FeeWaiver,
                             Omnichannel,
+                            PresaleEscrow,
                             Promotion,
                             Referral,
                             RiskControl,
@@ -26,5 +29,5 @@ from sim.strategies import (
 __all__ = ["EcosystemModel", "ConfigError", "load_scenario", "scenario_names", "load_experiment",
            "run_experiment", "load_results", "ExclusiveChannel", "FeeWaiver", "Promotion",
            "Referral", "AggregatedQR", "Omnichannel", "Targeting", "RiskControl",
-           "calibrate", "optimise", "scenario_uncertainty"]
+           "AutoDebit", "PresaleEscrow", "AppMall", "calibrate", "optimise", "scenario_uncertainty"]
 __version__ = "0.1.0"

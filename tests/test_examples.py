@@ -15,7 +15,9 @@ def test_the_library_asks_the_articles_questions():
     names = {p.stem for p in EXPERIMENTS}
     assert {"demo", "smart_campus_exclusive", "gov_fees_omnichannel", "utilities_autodebit",
             "official_account_fee_waiver", "promotion_mix", "wholesale_market_qr",
-            "canteen_pilot_rollout", "supply_chain_pharma", "budget_split"} <= names
+            "canteen_pilot_rollout", "supply_chain_pharma", "budget_split",
+            "public_bus", "hospitals", "scenic_tickets", "property_fees",
+            "parking_fuel_autodebit", "presale_escrow", "cross_border_mall"} <= names
     for path in EXPERIMENTS:
         assert path.read_text(encoding="utf-8").startswith("# Question:"), path.name
 

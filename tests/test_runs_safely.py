@@ -256,6 +256,8 @@ def _levers() -> list[dict]:
 
     levers: dict[str, dict] = {}
     for path in sorted(glob.glob("experiments/*.toml")):
+        if "\n[optimise]" in Path(path).read_text(encoding="utf-8"):
+            continue  # an optimisation file: its levers are those of budget_split
         for variant in load_experiment(path, days=200, replications=1).variants:
             for s in variant.strategies:
                 one = dict.fromkeys(STRATEGY_KINDS[s["kind"]].payee_count_params, 1)

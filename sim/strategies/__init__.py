@@ -7,6 +7,8 @@ start_day=10, duration_days=90, budget=2e6)``) or from TOML-like dicts
 """
 
 from sim.strategies.aggregated_qr import AggregatedQR
+from sim.strategies.app_mall import AppMall
+from sim.strategies.auto_debit import AutoDebit
 from sim.strategies.base import (
     STRATEGY_KINDS,
     Strategy,
@@ -14,6 +16,7 @@ from sim.strategies.base import (
     make_strategies,
     stream_names_for,
 )
+from sim.strategies.escrow import PresaleEscrow
 from sim.strategies.exclusive import ExclusiveChannel
 from sim.strategies.fee_waiver import FeeWaiver
 from sim.strategies.omnichannel import Omnichannel
@@ -25,4 +28,5 @@ from sim.strategies.targeting import Targeting
 __all__ = ["Strategy", "STRATEGY_KINDS", "make_strategies", "labels_for",
            "stream_names_for", "ExclusiveChannel",
            "FeeWaiver", "Promotion", "PROMOTION_TYPES", "Referral", "AggregatedQR",
-           "Omnichannel", "RiskControl", "Targeting"]
+           "Omnichannel", "RiskControl", "Targeting", "AutoDebit", "PresaleEscrow",
+           "AppMall"]
