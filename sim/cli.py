@@ -76,6 +76,8 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
     from sim.report.verdicts import report_points, verdicts
     from sim.results import safe_name
 
+    if args.no_report and (args.pdf or args.xlsx):
+        raise ConfigError("--no-report", "given with --pdf/--xlsx", "one or the other")
     spec = load_experiment(args.experiment, _overrides(args.set), args.days, args.replications)
     out = Path(args.out) if args.out else Path("results") / safe_name(args.name or spec.name)
     cells = len(spec.cells())
@@ -96,7 +98,8 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
                 where = t("v.at", label=labels[point]) if labels[point] else ""
                 print(t("console.ranking", where=where))
                 print("\n".join(ranking_lines(results, point)))
-            print(t("console.report", path=write_report(out, **_report_options(args))))
+            if not args.no_report:
+                print(t("console.report", path=write_report(out, **_report_options(args))))
         print(t("console.results", out=out))
     if results.failed:
         print(f"{len(results.failed)} of {cells} cells failed; see {out}/cells/*.error.txt")
@@ -325,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh", action="store_true",
                      help="delete the results already in --out (another experiment's, or "
                           "this one's from other code) instead of refusing the folder")
+    run.add_argument("--no-report", action="store_true",
+                     help="write the tables only (build the report later: sim report OUT)")
     _add_report_options(run)
     run.set_defaults(func=cmd_run)
 

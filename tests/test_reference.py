@@ -13,7 +13,7 @@ from sim.agents.reference import ReferenceCustomer
 from sim.metrics import horizon_value
 
 SEEDS = range(20)
-SMALL = {"population.customers": 2000}
+SMALL = {"population.customers": 1000}
 KPIS = ("app_users", "app_mau", "accounts", "debit_cards", "retail_deposits", "payments",
         "volume_bank_app", "volume_wechat", "fallback_payments")
 CAMPUS = [{"kind": "exclusive_channel", "institutions": 1, "start_day": 5, "budget": 1e6},
