@@ -210,9 +210,25 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+# Stamps of the other commands' results folders: an experiment or a single run never
+# writes into them (their files are not ours to delete, even with --fresh).
+FOREIGN = {"optimise.json": "an optimisation's results (sim optimise)",
+           "calibration.json": "a calibration's results (sim calibrate)"}
+
+
+def check_not_foreign(out: Path) -> None:
+    """ConfigError if ``out`` holds another command's results (:data:`FOREIGN`)."""
+    for stamp, held in FOREIGN.items():
+        if (Path(out) / stamp).exists():
+            raise ConfigError("out", str(out), f"a folder for this run (it holds {held}; "
+                              "choose another --out)")
+
+
 def check_single_run_out(out: Path, fresh: bool = False) -> None:
     """Refuse to write a single run over an experiment's folder (unless ``fresh``, which
-    deletes its results first). Call it holding :func:`locked`, before running."""
+    deletes its results first) or another command's. Call it holding :func:`locked`,
+    before running."""
+    check_not_foreign(out)
     if not (Path(out) / "manifest.json").exists():
         return
     if fresh:

@@ -135,6 +135,24 @@ def test_a_single_run_never_overwrites_an_experiment(tmp_path, capsys):
     assert not (out / "cells").exists() and not (out / "summary.csv").exists()
 
 
+@pytest.mark.parametrize("stamp", ["optimise.json", "calibration.json"])
+def test_an_optimisations_or_calibrations_folder_is_never_written_over(tmp_path, capsys, stamp):
+    """Neither an experiment (even with --fresh: those files are not its to delete) nor a
+    single run writes into another command's results; before, the report was replaced."""
+    out = tmp_path / "theirs"
+    out.mkdir()
+    (out / stamp).write_text("{}")
+    (out / "report.html").write_text("their report")
+    for argv in (["run", str(experiment_file(tmp_path)), "--fresh"],
+                 ["run", "--days", "2", "--set", "population.customers=300"]):
+        assert main(argv + ["--executor", "serial", "--quiet", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "another --out" in err and stamp[:-5] in err
+    left = sorted(p.name for p in out.iterdir() if p.name != ".lock")  # the lock file stays
+    assert left == sorted([stamp, "report.html"])
+    assert (out / "report.html").read_text() == "their report"
+
+
 # --- item 14: an edited experiment is refused with what to do, and --fresh does it -------
 def test_rerunning_an_edited_experiment_says_add_fresh_and_fresh_works(tmp_path, capsys):
     out = tmp_path / "out"

@@ -113,6 +113,19 @@ def test_an_exhausted_budget_ends_every_waiver_and_offer_that_day():
     assert waiver.spent_ == pytest.approx(3_000.0)
 
 
+def test_a_waiver_is_offered_only_to_the_merchants_its_budget_can_pay():
+    """A budget of 0 offers nothing and says so (before: a merchant joined an unfunded
+    waiver); a budget of 10 switching subsidies (300 yuan each) offers 10 merchants."""
+    for budget, offered in ((0.0, 0), (3_000.0, 10)):
+        model = model_with([{**WAIVER_SPEC, "budget": budget}], seed=2)
+        model.run(WAIVER_SPEC["start_day"] + 20)
+        assert events_of(model, "offered")["count"].sum() == offered
+        assert model.strategies[0].spent_ <= budget + 1e-9
+        if budget == 0:
+            assert events_of(model, "joined").empty
+            assert len(events_of(model, "budget_exhausted")) == 1
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_longer_waiver_recruits_more_in_its_first_months(seed):
     """Paired seeds: the same offer for 90 or 365 days, merchants joined by day start+90."""

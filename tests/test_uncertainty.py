@@ -192,6 +192,25 @@ def test_prim_bounds_the_one_parameter_the_advantage_hinges_on():
     assert table.loc["lever", "rank_mean"] == 1 and table.loc["steady", "rank_minimax_regret"] == 2
 
 
+@pytest.mark.slow
+def test_prim_keeps_to_the_parameters_a_variant_has_and_to_enough_cases():
+    """An integer strategy target (PRIM pastes midpoints: it crashed on int64) that only
+    'steady' has stays out of lever's beats-baseline box, though it is in the draws;
+    a variant that wins in 3 of 60 draws gets no box ('too few true draws')."""
+    values, draws = _synthetic(60)
+    draws["strategies[0].start_day"] = np.arange(60, dtype=np.int64) % 37 + 1
+    rare = values[values.variant == "baseline"].assign(variant="rare")
+    rare.loc[rare.replication < 3, "app_mau"] += 1.0
+    values = pd.concat([values, rare], ignore_index=True)
+    order = ["baseline", "lever", "steady", "rare"]
+    boxes, _ = discover(values, draws, "baseline", order, ("app_mau",), seed=0,
+                        applies={"strategies[0].start_day": ("steady",)})
+    beats = boxes[boxes.question == "beats_baseline"].set_index("variant")
+    assert list(beats.loc[["lever"], "parameter"]) == ["bank.wallet_share_base"]
+    assert beats.loc["rare", "status"] == "too few true draws"
+    assert "strategies[0].start_day" not in set(beats.loc[["lever"], "parameter"])
+
+
 def test_too_few_draws_say_so_instead_of_a_box():
     values, draws = _synthetic(MIN_DRAWS - 1)
     boxes, scores = discover(values, draws, "baseline", ["baseline", "lever"], ("app_mau",), 0)

@@ -10,7 +10,12 @@ leaves at its full observed range is free. Extra-trees feature scores (ema_workb
 ``analysis.feature_scoring``) say how much each parameter matters to the answer.
 
 PRIM needs draws: below :data:`MIN_DRAWS` replications nothing is fitted and each row
-says so (``status = "too few draws"``).
+says so (``status = "too few draws"``); nor is it fitted when fewer than
+:data:`MIN_CASES` draws answer true, or false (``"too few true draws"`` / ``"too few
+false draws"``): a box around a handful of draws describes their noise. Whether a
+variant beats the baseline is explained only by the parameters that can act on it
+(every scenario key, and the strategy targets that apply to it); which variant is
+best, by all of them.
 
 Notes
 -----
@@ -47,6 +52,7 @@ from sim.experiment.robustness import outcomes
 __all__ = ["MIN_DRAWS", "QUESTIONS", "COLUMNS", "SCORE_COLUMNS", "discover", "prim_box"]
 
 MIN_DRAWS = 30
+MIN_CASES = 5
 QUESTIONS = ("beats_baseline", "is_best")
 COLUMNS = ["point", "variant", "kpi", "question", "parameter", "low", "high", "values",
            "coverage", "density", "share_true", "draws", "status"]
@@ -72,7 +78,9 @@ def prim_box(x: pd.DataFrame, y: np.ndarray) -> tuple[dict[str, tuple], float, f
     coverage, density : float
     """
     prim = _ema("prim")
-    x = x.reset_index(drop=True)
+    # numeric columns as float: PRIM's pasting writes midpoints (22.5) into the frame
+    x = x.reset_index(drop=True).apply(
+        lambda c: c.astype(float) if pd.api.types.is_numeric_dtype(c) else c)
     # binary y: the cases of interest are y >= threshold, i.e. y = 1, and a tiny
     # threshold keeps PRIM's box whatever its density (the trajectory is chosen here)
     with warnings.catch_warnings():  # its pandas deprecation notices are not the user's
@@ -120,8 +128,24 @@ def _scores(x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.Series:
     return scores.iloc[:, 0].reindex(x.columns).fillna(0.0)
 
 
+def _too_few(y: np.ndarray) -> str:
+    """Why PRIM is not fitted to answers ``y`` ("" when it is)."""
+    true = int(y.sum())
+    if len(y) < MIN_DRAWS:
+        return "too few draws"
+    if true == len(y) or true == 0:
+        return "always" if true else "never"
+    if true < MIN_CASES:
+        return "too few true draws"
+    if len(y) - true < MIN_CASES:
+        return "too few false draws"
+    return ""
+
+
 def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: list[str],
-             kpis: tuple[str, ...], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+             kpis: tuple[str, ...], seed: int,
+             applies: dict[str, tuple[str, ...]] | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Boxes and feature scores of every (point, variant, KPI, question).
 
     Parameters
@@ -133,6 +157,10 @@ def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: li
     baseline, order, kpis : the baseline, variants in declared order, KPIs judged.
     seed : int
         The experiment seed (for the extra trees).
+    applies : dict, optional
+        Strategy target (``"strategies[i].name"``) -> the variants it acts on
+        (:attr:`sim.experiment.uncertainty.Uncertainty.variants`); a target a variant
+        does not have is left out of its "beats_baseline" box.
 
     Returns
     -------
@@ -163,12 +191,13 @@ def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: li
                     y = answers[variant].to_numpy()
                     key = {"point": point, "variant": variant, "kpi": kpi, "question": question}
                     base = {**key, "share_true": float(y.mean()), "draws": len(y)}
-                    if len(y) < MIN_DRAWS or y.all() or not y.any():
-                        status = ("too few draws" if len(y) < MIN_DRAWS else
-                                  "always" if y.all() else "never")
+                    status = _too_few(y)
+                    if status:
                         boxes.append({**base, "status": status})
                         continue
-                    restricted, coverage, density = prim_box(x, y)
+                    columns = [c for c in x.columns if question == "is_best"
+                               or variant in (applies or {}).get(c, (variant,))]
+                    restricted, coverage, density = prim_box(x[columns], y)
                     common = {**base, "coverage": coverage, "density": density}
                     if not restricted:
                         boxes.append({**common, "status": "no range"})
@@ -178,7 +207,7 @@ def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: li
                                        {"low": bounds[0], "high": bounds[1]})
                         boxes.append({**common, "parameter": name, **bounds_cols,
                                       "status": "box"})
-                    for name, score in _scores(x, y, seed).items():
+                    for name, score in _scores(x[columns], y, seed).items():
                         scores.append({**key, "parameter": name, "score": float(score)})
     return (pd.DataFrame(boxes, columns=COLUMNS).astype({"parameter": object, "values": object}),
             pd.DataFrame(scores, columns=SCORE_COLUMNS))

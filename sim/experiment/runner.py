@@ -206,7 +206,7 @@ def _robustness(spec: ExperimentSpec, kpis: pd.DataFrame,
 
     values = horizon_values(kpis)
     boxes, scores = discover(values, spec.draws(), spec.baseline, order, spec.headline,
-                             spec.seed)
+                             spec.seed, spec.uncertainty.variants)
     return robustness(values, spec.baseline, order, spec.headline), boxes, scores
 
 

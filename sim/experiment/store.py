@@ -38,6 +38,7 @@ from sim.results import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
+    check_not_foreign,
     clear_outputs,
     code_hash,
     package_versions,
@@ -63,6 +64,7 @@ class ResultsStore:
         if read_only:
             self.status = read_manifest(self.out).get("cells", {})
             return
+        check_not_foreign(self.out)
         if fresh:
             clear_outputs(self.out)
         elif (self.out / "manifest.json").exists():

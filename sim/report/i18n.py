@@ -146,6 +146,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "v.used": ("{label} used {spent} of its {budget} budget ({share:.0%})",
                "{label} 使用了 {spent}，预算 {budget}（{share:.0%}）"),
     "v.spent": ("{label} spent {spent} (no budget cap)", "{label} 支出 {spent}（无预算上限）"),
+    "v.unfunded": ("{label} had a budget of 0 and spent {spent}",
+                   "{label} 预算为 0，支出 {spent}"),
     "v.hunters": (", {share:.0%} of it to bonus hunters", "，其中 {share:.0%} 流向羊毛党"),
     "v.counter": ("payment platforms answered with counter-subsidies in {chains} ({n} of {reps} "
                   "replications, first on day {day:.0f})",

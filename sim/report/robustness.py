@@ -19,7 +19,7 @@ import math
 
 import pandas as pd
 
-from sim.experiment.discovery import MIN_DRAWS
+from sim.experiment.discovery import MIN_CASES, MIN_DRAWS
 from sim.report.blocks import SIGNIFICANT, Section, Table, Text
 from sim.report.i18n import current, header, kpi_words
 from sim.report.verdicts import amount
@@ -35,8 +35,9 @@ _WORDS = {
              "{beats:.0%}，为最佳的占 {best:.0%}；平均遗憾 {mean}（第 {r_mean}/{m} 名），最大遗憾 "
              "{max}（第 {r_max}/{m} 名）"),
     "box": ("; beats {baseline} {how} while {box} (coverage {coverage:.2f}, density "
-            "{density:.2f})", "；{how}在 {box} 时优于{baseline}（覆盖率 {coverage:.2f}，"
-            "密度 {density:.2f}）"),
+            "{density:.2f}; a box fitted to {true} winning draws of {n})",
+            "；{how}在 {box} 时优于{baseline}（覆盖率 {coverage:.2f}，密度 {density:.2f}；"
+            "由 {n} 次抽样中的 {true} 次优胜拟合）"),
     "only": ("only", "仅"), "mostly": ("mostly", "主要"),
     "always": ("; it does so in every draw", "；每次抽样都是如此"),
     "never": ("", ""),
@@ -45,6 +46,10 @@ _WORDS = {
     "too few draws": ("; too few draws ({n} < {min}) to find where the verdict changes: run "
                       ">= {min} replications", "；抽样太少（{n} < {min}），无法找出结论改变的区间："
                       "请至少运行 {min} 次重复"),
+    "too few true draws": ("; it wins in too few draws (fewer than {cases}) to say where",
+                           "；优胜的抽样太少（少于 {cases} 次），无法给出区间"),
+    "too few false draws": ("; it loses in too few draws (fewer than {cases}) to say where",
+                            "；失利的抽样太少（少于 {cases} 次），无法给出区间"),
     "and": (" and ", " 且 "),
     "sec": ("Robustness across uncertain parameters", "不确定参数下的稳健性"),
     "about": ("Replication r of every variant ran with the same draw r of the uncertain "
@@ -105,9 +110,10 @@ def robustness_lines(results) -> list[str]:
                 first = rows.iloc[0]
                 how = _w("only" if min(first.coverage, first.density) >= 0.8 else "mostly")
                 text += _w("box", baseline=spec.baseline, how=how, box=_box_words(rows),
-                           coverage=first.coverage, density=first.density)
+                           coverage=first.coverage, density=first.density, n=r.draws,
+                           true=round(first.share_true * r.draws))
             else:
-                text += _w(status, n=r.draws, min=MIN_DRAWS)
+                text += _w(status, n=r.draws, min=MIN_DRAWS, cases=MIN_CASES)
             lines.append(text + ".")
     return lines
 

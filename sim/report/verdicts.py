@@ -169,9 +169,13 @@ def _usage_notes(results, variant: str, point: int) -> str:
         spent = -mine.groupby("replication")["amount"].sum().reindex(
             range(n_reps), fill_value=0.0).mean() + 0.0 if n_reps else 0.0
         budget = strategy.budget
-        used = (t("v.used", label=label, spent=money(spent), budget=money(budget),
-                  share=spent / budget) if math.isfinite(budget) and budget > 0
-                else t("v.spent", label=label, spent=money(spent)))
+        if not math.isfinite(budget):
+            used = t("v.spent", label=label, spent=money(spent))
+        elif budget > 0:
+            used = t("v.used", label=label, spent=money(spent), budget=money(budget),
+                     share=spent / budget)
+        else:
+            used = t("v.unfunded", label=label, spent=money(spent))
         abused = mine[mine.kind == "abuse"]
         if spent > 0 and not abused.empty:
             share = -abused.amount.sum() / n_reps / spent

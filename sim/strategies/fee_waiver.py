@@ -58,7 +58,13 @@ class FeeWaiver(Strategy):
     def before_payments(self, day: int) -> None:
         book = self.model_.merchants
         if day == self.start_day and not self.ended_:
-            targets = self.largest_payees(CHAINS.index(self.chain), self.merchants,
+            # offered to as many as the budget can pay a switching subsidy for; an
+            # unfunded waiver (budget 0) is not offered at all
+            count = self.affordable(self.switching_subsidy_yuan, self.merchants)
+            if self.remaining <= 0:
+                count = 0
+                self.note_exhausted(day)
+            targets = self.largest_payees(CHAINS.index(self.chain), count,
                                           book.acquirer != ACQ_BANK)
             book.terms.offer(self.owner_, targets, day, self.waiver_rate, self.end_day,
                              self.switching_subsidy_yuan)
