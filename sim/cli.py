@@ -180,7 +180,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.experiment.spec import load_experiment
     from sim.scenarios import load_scenario
 
-    if _is_optimisation(args.file):
+    if _has_table(args.file, "targets"):
+        from sim.calibration import load_calibration
+
+        cal = load_calibration(args.file)
+        print(f"{args.file}: valid calibration ({len(cal.parameters)} parameters, "
+              f"{len(cal.all_targets)} targets, {cal.days} days, scenario {cal.scenario}); "
+              f"run it with `sim calibrate {args.file}`")
+        return 0
+    if _has_table(args.file, "optimise"):
         from sim.optimisation import load_optimisation
 
         opt = load_optimisation(args.file)
@@ -197,13 +205,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_optimisation(path: str) -> bool:
-    """A readable TOML file with an ``[optimise]`` table (read by ``sim optimise``); any
-    other file is left to the experiment reader, whose errors name the experiment."""
+def _has_table(path: str, table: str) -> bool:
+    """A readable TOML file with a top-level ``table``: ``[optimise]`` for ``sim optimise``,
+    ``[targets]`` for ``sim calibrate``; any other file is left to the experiment reader,
+    whose errors name the experiment."""
     from sim.config import read_toml
 
     try:
-        return "optimise" in read_toml(path, "experiment", "experiment file")
+        return table in read_toml(path, "experiment", "experiment file")
     except ConfigError:
         return False
 
@@ -231,7 +240,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
              spec.seeds_per_trial, spec.days, out)
     try:
         result = calibrate(spec, out=out, executor=args.executor, workers=args.workers,
-                           scheduler=args.scheduler, quiet=args.quiet)
+                           scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
     except KeyboardInterrupt:
         print(f"interrupted: finished runs are kept in {out}/cells; run the same command "
               "again to resume", file=sys.stderr)
@@ -242,7 +251,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"  {row.target:45s} observed {row.observed:>12,.1f}  model {row.model_mean:>12,.1f}"
               f"  z {row.z:+.2f}")
     for row in result.identifiability.itertuples(index=False):
-        print(f"  {row.parameter:40s} {row.identifiability:16s} best {row.best:.4g}, "
+        point = "" if row.identifiability == "not informed" else f"best {row.best:.4g}, "
+        print(f"  {row.parameter:40s} {row.identifiability:16s} {point}"
               f"indistinguishable {row.set_low:.4g}-{row.set_high:.4g} "
               f"({row.share_of_bounds:.0%} of the bounds)")
     print(f"calibrated scenario: {result.scenario_path}; report: {out}/report.html")
@@ -380,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=int, default=None)
     cal.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://host:8786")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.add_argument("--fresh", action="store_true",
+                     help="delete this folder's previous calibration results first")
     cal.set_defaults(func=cmd_calibrate)
 
     opt = _sub(sub, "optimise", "split a budget among levers under noise (TPE search, "

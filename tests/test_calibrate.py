@@ -3,7 +3,9 @@ writer, and recovery of a known parameter on a tiny city (issue 17)."""
 
 from __future__ import annotations
 
+import json
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -122,10 +124,65 @@ def test_loss_and_indistinguishable_set_known_answers(tmp_path):
     trials = [trial(0, 0.1, [1.0, 1.0]), trial(1, 0.2, [4.0, 4.0]),
               trial(2, 0.3, [6.0, 6.0]), trial(3, 0.4, [1.0, 12.0])]
     keep, threshold = indistinguishable(spec, trials)
-    # k = 1: chi2_1(0.95) = 3.841; Birge ratio max(1, 1 / (3 - 1)) = 1
+    # k = 1: chi2_1(0.95) = 3.841; Birge ratio max(1, 1 / (3 - 1)) = 1; the best's two
+    # seeds agree, so no seed allowance: trial 3 (mean 6.5, 5.5 above) is out
     assert threshold == pytest.approx(3.8415, abs=1e-3)
-    # trial 3: mean 6.5, paired differences (0, 11): se 5.5, allowance 1.96 * 5.5
-    assert keep.tolist() == [True, True, False, True]
+    assert keep.tolist() == [True, True, False, False]
+
+    # A noisy best: seed losses (0.5, 3.5), L_best 2, se_best = 3 / sqrt(2) / sqrt(2) = 1.5;
+    # threshold 3.8415 * max(1, 2 / 2) + 1.96 * 1.5 = 6.7815. Trial 5 (5 above) is kept by
+    # the seed allowance; trial 6 is far worse on every seed (paired se 148.5, which the
+    # old paired rule added as 291 of slack) and is out.
+    trials = [trial(4, 0.1, [0.5, 3.5]), trial(5, 0.2, [5.0, 9.0]),
+              trial(6, 0.3, [100.0, 400.0]), trial(7, 0.4, [float("nan")] * 2)]
+    trials[3].loss = float("nan")
+    keep, threshold = indistinguishable(spec, trials)
+    assert threshold == pytest.approx(3.8415 + 1.96 * 1.5, abs=1e-3)
+    assert keep.tolist() == [True, True, False, False]
+
+
+def test_search_keys_and_implicit_horizon(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_calibration(_files(tmp_path, search={"trials": 4, "seed": 1}))
+    assert err.value.field == "search.seed" and "one of trials" in str(err.value)
+    pilot = {"strategies": [{"kind": "exclusive_channel", "chain": "education",
+                             "institutions": 1, "start_day": 10}],
+             "target": {"kpi": "app_users", "day": 500, "lift": 20, "sd": 5}}
+    with pytest.raises(ConfigError) as err:  # the horizon is the targets' (day 59) + 1
+        load_calibration(_files(tmp_path, pilots=[pilot]))
+    assert err.value.field == "pilots[0].target.day" and "<= 59" in str(err.value)
+    assert "set days" in str(err.value) and "\n" not in str(err.value)
+    assert load_calibration(_files(tmp_path, pilots=[pilot], days=501)).days == 501
+
+
+def test_a_folder_holds_one_calibration(tmp_path):
+    """A rerun resumes only the same file: another file (here --trials 3 after 4) is
+    refused before anything runs, unless fresh, which deletes the old results."""
+    from sim.calibration import _prepare, calibrate
+
+    spec = load_calibration(_files(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    _prepare(spec, out, fresh=False)  # stamps the folder with the file's hash
+    (out / "trials.csv").write_text("old")
+    other = load_calibration(_files(tmp_path), trials=3)
+    assert other.hash != spec.hash
+    with pytest.raises(ConfigError) as err:
+        calibrate(other, out=out, executor="serial")
+    assert err.value.field == "out" and "--fresh" in str(err.value)
+    assert (out / "trials.csv").read_text() == "old"
+    _prepare(spec, out, fresh=False)  # the same file: resumes
+    _prepare(other, out, fresh=True)
+    assert not (out / "trials.csv").exists()
+    assert json.loads((out / "calibration.json").read_text())["hash"] == other.hash
+
+
+def test_validate_names_a_calibration_file(capsys):
+    path = Path(__file__).parents[1] / "experiments" / "calibration" / "branch.toml"
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid calibration (3 parameters, 9 targets, 90 days" in out
+    assert f"sim calibrate {path}" in out
 
 
 def test_toml_writer_round_trips_the_city():

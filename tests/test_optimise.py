@@ -95,6 +95,13 @@ def test_kn_meets_its_probability_in_the_slippage_configuration():
     assert hits / 400 >= 0.9 - 0.03  # 0.9 within ~2 binomial s.e.
 
 
+def test_kn_with_one_candidate_promises_nothing():
+    result = kim_nelson(_normal_systems([0.0], 1.0, 0), 1, alpha=0.05, delta=1.0, n0=2,
+                        n_max=4)
+    assert result.chosen == 0 and result.ended == "single candidate"
+    assert math.isnan(result.pcs) and not result.guaranteed
+
+
 def test_kn_capped_says_the_guarantee_does_not_hold():
     result = kim_nelson(_normal_systems([0.0, 0.0], 1.0, 2), 2, alpha=0.05, delta=0.01,
                         n0=3, n_max=6)
@@ -115,13 +122,47 @@ def test_kn_capped_says_the_guarantee_does_not_hold():
     ({"optimise__constraints": ["app_mau => 3"]}, "optimise.constraints[0]"),
     ({"optimise__constraints": ["happiness >= 3"]}, "optimise.constraints[0]"),
     ({"variants": [{"name": "x"}]}, "variants"),
+    ({"uncertainty": {"population.customers": {"low": 1, "high": 2}}}, "uncertainty"),
     ({"selection__indifference": None}, "selection.indifference"),
+    ({"selection__top": 1}, "selection.top"),  # one candidate: nothing to select
+    ({"selection__top": 7}, "selection.top"),  # more than the 6 trials
+    ({"search__startup": 7}, "search.startup"),
+    ({"optimise__budget": 1}, "optimise.budget"),  # floor(share x 1) = 0 for every lever
 ])
 def test_bad_files_fail_in_one_line_before_anything_runs(changes, field):
     with pytest.raises(ConfigError) as err:
         load_optimisation(_file(**changes))
     assert err.value.field == field
     assert "\n" not in str(err.value)
+
+
+def test_defaults_of_top_and_startup_shrink_to_the_trials_and_2_yuan_are_enough():
+    spec = load_optimisation(_file(search={"trials": 3}, selection__top=None,
+                                   optimise__budget=2, optimise__levers__0__share=[0.0, 0.5]))
+    assert spec.selection["top"] == 3 and spec.search["startup"] == 3
+    assert spec.budget == 2  # lever 1 gets 1 yuan from share 0.5 up
+
+
+def test_single_lever_references_fund_that_lever_alone():
+    spec = load_optimisation(_file())
+    chosen = {"budgets": [1000.0, 3000.0], "strategies": (), "params": {}}
+    refs = run_module._references(spec, chosen)
+    assert refs["equal split"][0] == [2000.0, 2000.0] and len(refs["equal split"][1]) == 2
+    for label, chain in ((IDLE, "real_estate"), (MATTERS, "business_district")):
+        budgets, strategies = refs[f"only {label}"]
+        assert sorted(budgets) == [0.0, 4000.0]  # 0 yuan: left out, not run empty
+        assert [(s["chains"], s["budget"]) for s in strategies] == [([chain], 4000.0)]
+
+
+def test_best_toml_seed_avoids_every_seed_run():
+    from sim.experiment.spec import replication_seed
+    from sim.optimisation.bestfile import out_of_sample_seed
+
+    first, k = out_of_sample_seed(31, 10, set())
+    assert k == 0 and first != 31
+    taken = {replication_seed(first, 4)}  # pretend the optimisation ran one of its seeds
+    second, k = out_of_sample_seed(31, 10, taken)
+    assert k == 1 and taken.isdisjoint(replication_seed(second, r) for r in range(10))
 
 
 def test_cli_reports_a_bad_file_in_one_line(tmp_path, capsys):
@@ -166,9 +207,15 @@ def test_budget_goes_where_it_matters_and_a_rerun_resumes(tmp_path, monkeypatch)
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 6 and {"objective", "se", "feasible"} <= set(trials.columns)
     assert (out / "report.html").stat().st_size > 10_000
+    budgets = pd.read_csv(out / "fresh.csv").set_index("allocation")[
+        [f"budget_{lb}" for lb in (IDLE, MATTERS)]]
+    assert (budgets.loc[f"only {MATTERS}"] > 0).tolist() == [False, True]  # one strategy
     best = load_experiment(out / "best.toml")  # a ready experiment
     assert [v.name for v in best.variants] == ["baseline", "chosen"]
     assert sum(s["budget"] for s in best.variants[1].strategies) <= 4000
+    # an out-of-sample check: none of its model seeds was run by the optimisation
+    ran = set(pd.read_parquet(out / "replications.parquet")["seed"].astype(int))
+    assert len(best.cells()) == 2 * 3 and ran.isdisjoint(c.seed for c in best.cells())
     # a rerun reads every run back and writes the same bytes
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)

@@ -17,7 +17,9 @@ File format and the worked example: docs/CALIBRATION.md, "Calibrating to your br
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,9 @@ from sim.results import atomic_write_bytes, atomic_write_json, locked, package_v
 __all__ = ["calibrate", "Calibration", "load_calibration", "CalibrationSpec"]
 
 log = logging.getLogger(__name__)
+
+OUTPUTS = ("cells", "trials.csv", "fit.csv", "identifiability.csv", "calibrated.toml",
+           "report.html", "calibration.json")
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Calibration:
 def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | None = None,
               executor: str = "processes", workers: int | None = None,
               scheduler: str | None = None, quiet: bool = True, trials: int | None = None,
-              report: bool = True) -> Calibration:
+              report: bool = True, fresh: bool = False) -> Calibration:
     """Fit a calibration file's parameters to its targets; write the results under ``out``.
 
     Parameters
@@ -64,8 +69,9 @@ def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | Non
     source : path, dict or CalibrationSpec
         The calibration file (:func:`sim.calibration.spec.load_calibration`).
     out : path, optional
-        Results folder, default ``results/<name>``. A rerun with the same folder
-        resumes: runs already stored are read, not run again.
+        Results folder, default ``results/<name>``. A rerun of the same calibration
+        (same :attr:`CalibrationSpec.hash`) resumes: runs already stored are read, not
+        run again. A folder holding another calibration's results is refused.
     executor : {"serial", "processes", "dask"}
         Where runs go; ``workers`` processes, ``scheduler`` a Dask address.
     quiet : bool
@@ -74,6 +80,8 @@ def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | Non
         Replaces ``search.trials``.
     report : bool
         Write report.html.
+    fresh : bool
+        Delete the folder's previous calibration results (``OUTPUTS``) first.
 
     Returns
     -------
@@ -83,8 +91,9 @@ def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | Non
     ------
     ConfigError
         An invalid file, executor or worker count, or an ``out`` that is not a writable
-        folder, holds an experiment's results or is locked by another run; nothing
-        runs before these checks.
+        folder, holds an experiment's or an optimisation's results, holds another
+        calibration's (without ``fresh``) or is locked by another run; nothing runs
+        before these checks.
     KeyboardInterrupt
         On Ctrl-C, once the workers are stopped; finished runs are kept.
     """
@@ -92,9 +101,7 @@ def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | Non
     check_executor(executor, workers)
     out = Path(out) if out is not None else Path("results") / safe_name(spec.name)
     with locked(out):
-        if (out / "manifest.json").exists():
-            raise ConfigError("out", str(out), "a folder for a calibration (it holds an "
-                              "experiment's or a run's results: choose another --out)")
+        _prepare(spec, out, fresh)
         from tqdm import tqdm
 
         tqdm.monitor_interval = 0
@@ -120,6 +127,28 @@ def calibrate(source: str | Path | dict | CalibrationSpec, out: str | Path | Non
         return _finish(spec, out, found, report)
 
 
+def _prepare(spec: CalibrationSpec, out: Path, fresh: bool) -> None:
+    """Refuse a folder of other results; delete this folder's calibration with ``fresh``;
+    stamp it with the calibration's hash (so that a rerun resumes only the same file)."""
+    if (out / "manifest.json").exists() or (out / "optimise.json").exists():
+        raise ConfigError("out", str(out), "a folder for a calibration (it holds an "
+                          "experiment's, a run's or an optimisation's results: choose "
+                          "another --out)")
+    stamp = out / "calibration.json"
+    if fresh:
+        for name in OUTPUTS:
+            path = out / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    elif stamp.exists() or (out / "cells").exists():
+        held = json.loads(stamp.read_text(encoding="utf-8")).get("hash") if stamp.exists() \
+            else None
+        if held != spec.hash:
+            raise ConfigError("out", str(out), f"a folder of this calibration (it holds "
+                              f"another calibration's results, hash {held}, this file's is "
+                              f"{spec.hash}: add --fresh to delete them, or choose another --out)")
+    atomic_write_json(stamp, {"kind": "calibration", "name": spec.name, "hash": spec.hash})
+
+
 def _finish(spec: CalibrationSpec, out: Path, found: list[Trial], report: bool) -> Calibration:
     from sim.calibration.output import write_calibrated
 
@@ -141,7 +170,7 @@ def _finish(spec: CalibrationSpec, out: Path, found: list[Trial], report: bool) 
 
         write_calibration_report(result, best)
     atomic_write_json(out / "calibration.json", {
-        "kind": "calibration", "name": spec.name, "scenario": spec.scenario,
+        "kind": "calibration", "name": spec.name, "hash": spec.hash, "scenario": spec.scenario,
         "days": spec.days, "seed": spec.seed, "trials": spec.trials,
         "seeds_per_trial": spec.seeds_per_trial, "batch": spec.batch,
         "overrides": spec.overrides,

@@ -12,13 +12,14 @@ noise: the seeds are the same in every trial, so two trials' per-seed losses are
 
 A trial is *indistinguishable from the best* when::
 
-    L - L_best <= chi2_k(0.95) * max(1, L_best / (T - k)) + 1.96 * se_paired
+    L - L_best <= chi2_k(0.95) * max(1, L_best / (T - k)) + 1.96 * se_best
 
 k the number of parameters. The first term is the likelihood-ratio (Wilks) 95 %
 region of a least-squares fit, widened by the best fit's reduced chi-square when the
 model fits worse than the sds say (the Birge ratio: the sds were too small); the
-second allows for seed noise: ``se_paired`` is the standard error of the mean over
-seeds of ``L_s - L_best,s`` (0 with one seed).
+second allows for seed noise at the best fit: ``se_best = sd_s(L_best,s) / sqrt(S)``,
+the standard error of the best trial's own per-seed losses (0 with one seed). The
+threshold is one number for every trial: a trial's own misfit widens nothing.
 
 Identifiability: after the search, each parameter is probed at both bounds with the
 others at their best (:func:`sim.calibration.search.probe_bounds`). A parameter's
@@ -79,23 +80,19 @@ def trial_loss(spec: CalibrationSpec, y: np.ndarray) -> tuple[float, np.ndarray]
 
 
 def indistinguishable(spec: CalibrationSpec, trials: list[Trial]) -> tuple[np.ndarray, float]:
-    """Mask of the trials indistinguishable from the best (module docstring) and the
-    threshold on ``L - L_best`` that the best's own pairing gives (seed term 0)."""
+    """Mask of the trials indistinguishable from the best (module docstring: ``L - L_best
+    <= threshold``) and that threshold, the same for every trial."""
     losses = np.array([t.loss for t in trials])
     if not np.isfinite(losses).any():
         return np.zeros(len(trials), bool), float("nan")
     best = trials[int(np.nanargmin(losses))]
     k, n_targets = len(spec.parameters), len(spec.all_targets)
     birge = max(1.0, best.loss / (n_targets - k)) if n_targets > k else 1.0
-    base = float(stats.chi2.ppf(0.95, k)) * birge
-    keep = np.zeros(len(trials), bool)
-    for i, t in enumerate(trials):
-        if not np.isfinite(t.loss):
-            continue
-        diff = t.seed_losses - best.seed_losses
-        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
-        keep[i] = t.loss - best.loss <= base + Z_SEED * se
-    return keep, base
+    seeds = len(best.seed_losses)
+    se_best = best.seed_losses.std(ddof=1) / np.sqrt(seeds) if seeds > 1 else 0.0
+    threshold = float(stats.chi2.ppf(0.95, k)) * birge + Z_SEED * float(se_best)
+    keep = losses - best.loss <= threshold  # NaN (a failed trial) compares False
+    return keep, threshold
 
 
 def identifiability(spec: CalibrationSpec, trials: list[Trial], keep: np.ndarray

@@ -11,7 +11,11 @@ written in its top-level ``[uncertainty]`` table (read by experiments with
     "adoption.imitation_rate" = { dist = "uniform", low = 0.002, high = 0.004 }
 
 A pilot's strategy parameter is not part of a scenario: its fit is in
-``identifiability.csv`` only.
+``identifiability.csv`` only. A parameter searched on a log scale (``log = true``) is
+written uniform too: sim/experiment/uncertainty.py has no log-uniform (its lognormal is
+unbounded and would leave the set), so such a range is drawn uniformly on the linear
+scale, which puts less weight on its low end than the search did; the file's header
+names these keys.
 """
 
 from __future__ import annotations
@@ -101,6 +105,10 @@ def write_calibrated(spec: CalibrationSpec, out: Path, best: dict[str, Any],
               "with the calibration's overrides and the best fit "
               + ", ".join(f"{k} = {v:g}" for k, v in values.items()) + ";\n"
               "[uncertainty]: the values indistinguishable from the best fit (uniform).")
+    logs = [p.name for p in spec.parameters if p.log and p.name in uncertainty]
+    if logs:
+        header += ("\nSearched on a log scale but drawn uniform (no log-uniform in "
+                   "[uncertainty]): " + ", ".join(logs) + ".")
     path = Path(out) / "calibrated.toml"
     atomic_write_bytes(path, toml_text(data, header).encode())
     return path

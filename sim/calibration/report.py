@@ -154,7 +154,7 @@ def write_calibration_report(result: Calibration, best: Trial) -> str:
              "Residual z per target; beyond the dashed lines the fit misses by more than 1.96 sd"),
             ("Identifiability", profile_figure(result),
              "Loss of every trial against each parameter; red: indistinguishable from the "
-             f"best (L - L_best <= {result.threshold:.3g} plus seed noise)"),
+             f"best (L - L_best <= {result.threshold:.3g})"),
             ("Search", loss_figure(result), "Loss per trial and the best so far")]
     sections: list[Section] = [("Summary", summary)]
     for heading, fig, caption in figs:

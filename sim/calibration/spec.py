@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +117,11 @@ class CalibrationSpec:
 
     @property
     def hash(self) -> str:
-        blob = json.dumps([self.scenario_sha256, self.overrides, self.days, self.seed,
-                           [p.strategies for p in self.pilots]], sort_keys=True, default=str)
+        """Digest of everything that determines the results (the checked file, its
+        targets and the scenario's content; not the description): a results folder
+        holds one calibration (:func:`sim.calibration.calibrate` compares it)."""
+        fields = {k: v for k, v in asdict(self).items() if k != "description"}
+        blob = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -220,7 +223,8 @@ def load_calibration(source: str | Path | dict, trials: int | None = None
         refuses, bounds that are not ``[low, high]`` with low < high or fall outside the
         key's allowed range (both bounds are built), a log scale on bounds <= 0, bad
         targets (:func:`read_targets`), a pilot the model would refuse, a pilot target
-        after the horizon, or a search budget below 1.
+        day on or after the horizon (``days``, or without it the last targets-file day
+        + 1), or a search budget below 1.
     """
     if isinstance(source, dict):
         data, base = dict(source), Path.cwd()
@@ -254,17 +258,21 @@ def load_calibration(source: str | Path | dict, trials: int | None = None
     if not isinstance(pilots_raw, list):
         raise ConfigError("pilots", pilots_raw, "a list of [[pilots]] tables")
     pilot_days = [_pilot_day(p, i) for i, p in enumerate(pilots_raw)]
+    given = days is not None
+    days = days if given else max(t.day for t in targets) + 1
     for i, day in enumerate(pilot_days):
-        if days is not None and day >= days:
+        if day >= days:
+            horizon = (f"days = {days}" if given else f"the last targets-file day + 1 = {days}; "
+                       "set days to run longer")
             raise ConfigError(f"pilots[{i}].target.day", day, f"<= {days - 1} (the horizon: "
-                              f"days = {days})")
-    days = days if days is not None else max([t.day for t in targets] + pilot_days) + 1
+                              f"{horizon})")
     scenario_obj = load_scenario(scenario, overrides)
     pilots = [_pilot(p, i, scenario_obj, days) for i, p in enumerate(pilots_raw)]
     params = _parameters(data.get("parameters"), scenario, table, overrides, pilots, days)
     search = data.get("search", {})
-    if not isinstance(search, dict) or set(search) - set(_SEARCH_KEYS):
+    if not isinstance(search, dict):
         raise ConfigError("search", search, "a table with " + ", ".join(_SEARCH_KEYS))
+    check_keys(search, _SEARCH_KEYS, "search")
     if trials is not None:
         search = {**search, "trials": trials}
     budget = {k: _get(search, k, int, d, Interval(1, None), f"search.{k}")

@@ -238,9 +238,11 @@ def load_experiment(source: str | Path | dict,
         :func:`sim.experiment.checks.check_cells`).
     """
     data, path = _read(source)
-    if "optimise" in data:
-        raise ConfigError("optimise", "[optimise] table", "an experiment file (this is an "
-                          "optimisation file: run it with `sim optimise FILE`)")
+    for table, what, command in (("optimise", "an optimisation", "sim optimise"),
+                                 ("targets", "a calibration", "sim calibrate")):
+        if table in data:
+            raise ConfigError(table, f"[{table}] table", f"an experiment file (this is "
+                              f"{what} file: run it with `{command} FILE`)")
     check_keys(data, _TOP_KEYS)
     if days is not None:
         data["days"] = days

@@ -36,6 +36,11 @@ def choice_lines(result) -> list[str]:
     lines = [f"Chosen: trial {chosen['trial']}: {parts}"
              + (f"; {', '.join(f'{k} = {v:g}' for k, v in params.items())}" if params else "")
              + f" ({sum(chosen['budgets']):,.0f} of {spec.budget:,.0f} yuan allocated)."]
+    if not chosen["strategies"]:
+        spent = int((result.trials["allocated"] > 0).sum())
+        lines.append("The chosen trial funds no lever (every budget rounds down to 0 yuan): "
+                     f"it is doing nothing; {spent} of {len(result.trials)} trials spent "
+                     "anything.")
     if not chosen["feasible"]:
         lines.append("No trial met the constraints (" + ", ".join(map(str, spec.constraints))
                      + "): the choice is the best of all trials, and it breaks them.")
@@ -46,9 +51,11 @@ def choice_lines(result) -> list[str]:
     alpha = 1 - spec.selection["probability"]
     how = {"elimination": "KN ended by elimination",
            "bound": "KN reached its last stage (N + 1 replications)",
-           "first stage": "KN's first stage already separated them",
-           "single candidate": "only one trial was a candidate"}.get(kn.ended)
-    if kn.guaranteed:
+           "first stage": "KN's first stage already separated them"}.get(kn.ended)
+    if kn.ended == "single candidate":
+        lines.append("Only one trial met the constraints, so no selection took place: there "
+                     "is no probability of correct selection to give.")
+    elif kn.guaranteed:
         lines.append(f"Probability of correct selection >= {1 - alpha:.3g} among the "
                      f"{len(result.candidates)} best trials ({how}), up to the indifference "
                      f"zone of {spec.selection['indifference']:,g}: a trial better by less than "

@@ -10,8 +10,9 @@
    trial's searched parameters for all) on ``fresh`` replications used by neither
    search nor selection (numbered from :data:`FRESH_FROM`), each paired with the
    baseline and with the chosen one (paired t, Holm-adjusted over the comparisons).
-4. Write OUT/best.toml, OUT/trials.csv, OUT/replications.parquet, OUT/fresh.csv,
-   OUT/selection.json and OUT/report.html.
+4. Write OUT/best.toml (on ``fresh`` replications whose seeds none of the above ran:
+   :func:`sim.optimisation.bestfile.out_of_sample_seed`), OUT/trials.csv,
+   OUT/replications.parquet, OUT/fresh.csv, OUT/selection.json and OUT/report.html.
 
 A rerun with the same OUT resumes: every finished model run is read back
 (:class:`sim.optimisation.evaluate.Evaluator`), and the search asks the same trials.
@@ -33,7 +34,7 @@ from sim.experiment.executors import check_executor
 from sim.experiment.ranking import holm, paired_test
 from sim.optimisation.bestfile import best_toml
 from sim.optimisation.evaluate import Evaluator, Request
-from sim.optimisation.search import paired_lifts, run_search, shares, trial_strategies
+from sim.optimisation.search import allocation, paired_lifts, run_search, shares, trial_strategies
 from sim.optimisation.selection import KNResult, kim_nelson
 from sim.optimisation.spec import OptimiseSpec, load_optimisation
 from sim.results import atomic_write_bytes, atomic_write_json, code_hash, locked, safe_name
@@ -93,17 +94,18 @@ def _candidates(spec: OptimiseSpec, trials: list[dict]) -> list[int]:
     return [t["trial"] for t in ranked[:spec.selection["top"]]]
 
 
-def _references(spec: OptimiseSpec, chosen: dict) -> dict[str, tuple]:
-    """Allocations the chosen one is checked against (module docstring, step 3)."""
+def _references(spec: OptimiseSpec, chosen: dict) -> dict[str, tuple[list[float], tuple]]:
+    """Allocations the chosen one is checked against (module docstring, step 3): name ->
+    (each lever's budget in yuan, in lever order; the strategies of the funded levers)."""
     lows = np.array([lv.share[0] for lv in spec.levers])
     highs = np.array([lv.share[1] for lv in spec.levers])
-    out = {"chosen": chosen["strategies"],
-           "equal split": trial_strategies(
-               spec, shares(np.clip(1.0 / len(lows), lows, highs), lows), chosen["params"])}
+    raws = {"equal split": np.clip(1.0 / len(lows), lows, highs)}
     for i, lv in enumerate(spec.levers):
-        raw = lows.copy()
-        raw[i] = highs[i]
-        out[f"only {lv.label}"] = trial_strategies(spec, shares(raw, lows), chosen["params"])
+        raws[f"only {lv.label}"] = np.where(np.arange(len(lows)) == i, highs, lows)
+    out = {"chosen": (chosen["budgets"], chosen["strategies"])}
+    for name, raw in raws.items():
+        share = shares(raw, lows)
+        out[name] = (allocation(spec, share), trial_strategies(spec, share, chosen["params"]))
     return out
 
 
@@ -111,16 +113,17 @@ def _fresh(spec: OptimiseSpec, evaluator: Evaluator, chosen: dict) -> pd.DataFra
     reps = list(range(FRESH_FROM, FRESH_FROM + spec.selection["fresh"]))
     refs = _references(spec, chosen)
     evaluator.run([Request("fresh", "baseline", -1, (), r) for r in reps] + [
-        Request("fresh", name, -1, s, r) for name, s in refs.items() for r in reps])
+        Request("fresh", name, -1, s, r) for name, (_, s) in refs.items() for r in reps])
     lifts = {name: paired_lifts(evaluator, spec, "fresh", name, -1, s, reps)
-             for name, s in refs.items()}
+             for name, (_, s) in refs.items()}
     rows = []
     for name, frame in lifts.items():
         lift = paired_test(frame[spec.objective].to_numpy())
         versus = paired_test(lifts["chosen"][spec.objective].to_numpy()
                              - frame[spec.objective].to_numpy())
         rows.append({"allocation": name,
-                     "budgets": ", ".join(f"{s['budget']:,.0f}" for s in refs[name]),
+                     **{f"budget_{lv.label}": b
+                        for lv, b in zip(spec.levers, refs[name][0], strict=True)},
                      "lift": lift["diff"], "lift_ci_low": lift["ci_low"],
                      "lift_ci_high": lift["ci_high"],
                      **{f"lift_{k}": float(frame[k].mean()) for k in spec.experiment.headline},
@@ -210,10 +213,12 @@ def _optimise(spec: OptimiseSpec, out: Path, evaluator: Evaluator) -> Optimisati
         "means": [spec.sign * m for m in kn.means], "eta": kn.eta, "h2": kn.h2,
         "bound_n": kn.bound_n, "pcs": kn.pcs, "guaranteed": kn.guaranteed,
         "runs": len(evaluator.rows)})
+    how = ("the only feasible trial, so no selection took place" if len(candidates) == 1
+           else f"selected by KN among {len(candidates)}\n(probability of correct selection "
+           f"{'>= ' if kn.guaranteed else 'about '}{kn.pcs:.3g}, indifference zone "
+           f"{sel['indifference']:,g})")
     best_toml(out / "best.toml", spec, chosen["strategies"], sel["fresh"],
-              f"Chosen by sim optimise: trial {chosen['trial']} of {len(trials)}, selected by "
-              f"KN among {len(candidates)}\n(probability of correct selection "
-              f"{'>= ' if kn.guaranteed else 'about '}{kn.pcs:.3g}, indifference zone "
-              f"{sel['indifference']:,g}). Run it: sim run best.toml")
+              f"Chosen by sim optimise: trial {chosen['trial']} of {len(trials)}, {how}.\n"
+              "Run it: sim run best.toml", {int(r["seed"]) for r in evaluator.rows.values()})
     return Optimisation(spec, out, trials_table(spec, trials), candidates, kn, chosen, table,
                         len(evaluator.rows), evaluator.runs, 0.0)

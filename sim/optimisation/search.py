@@ -63,10 +63,11 @@ def allocation(spec: OptimiseSpec, share: np.ndarray) -> list[float]:
 
 def trial_strategies(spec: OptimiseSpec, share: np.ndarray, params: dict[str, Any]
                      ) -> tuple[dict[str, Any], ...]:
-    """The strategies of an allocation: every lever with its budget and its searched
-    parameters (``params`` keyed ``"<label>.<name>"``)."""
+    """The strategies of an allocation: every funded lever with its budget and its
+    searched parameters (``params`` keyed ``"<label>.<name>"``). A lever given 0 yuan is
+    left out, not run with an empty budget: "only X" then really is X alone."""
     return tuple(lv.build(b, {n: params[f"{lv.label}.{n}"] for n in lv.params})
-                 for lv, b in zip(spec.levers, allocation(spec, share), strict=True))
+                 for lv, b in zip(spec.levers, allocation(spec, share), strict=True) if b > 0)
 
 
 def paired_lifts(evaluator: Evaluator, spec: OptimiseSpec, phase: str, candidate: str,

@@ -59,7 +59,8 @@ class KNResult:
     """What KN did: the chosen index, how it ended (``"first stage"``, ``"elimination"``,
     ``"bound"``: r reached N + 1, ``"cap"``: n_max reached), the replications per system
     (eliminated at), the means over each system's replications, the constants, and the
-    probability of correct selection (1 - alpha unless capped, then the bound)."""
+    probability of correct selection (1 - alpha unless capped, then the bound; NaN
+    with a single candidate)."""
 
     chosen: int
     ended: str
@@ -101,7 +102,8 @@ def kim_nelson(sample: Callable[[list[int], int], np.ndarray], k: int, *, alpha:
         ``sample(systems, r)`` -> array, shape (len(systems),): replication r (0-based,
         the same random numbers for every system) of each listed system; larger is better.
     k : int
-        Systems, >= 1 (one is chosen at once).
+        Systems, >= 1 (one is chosen at once, with ``pcs`` NaN and ``guaranteed`` False:
+        no selection happened).
     alpha : float
         1 - probability of correct selection, in (0, 0.5].
     delta : float
@@ -113,9 +115,9 @@ def kim_nelson(sample: Callable[[list[int], int], np.ndarray], k: int, *, alpha:
     -------
     KNResult
     """
-    if k == 1:
-        return KNResult(0, "single candidate", [0], [math.nan], math.nan, math.nan, 0, 1.0,
-                        True)
+    if k == 1:  # nothing to select among: no probability of correct selection
+        return KNResult(0, "single candidate", [0], [math.nan], math.nan, math.nan, 0,
+                        math.nan, False)
     eta, h2 = kn_constants(k, alpha, n0)
     columns = [np.asarray(sample(list(range(k)), j), float) for j in range(n0)]
     x = np.stack(columns, axis=1)  # (k, r); an eliminated system's column stops growing

@@ -43,9 +43,11 @@ _NOT_HERE = {"variants": "the levers in [optimise] (the variants are searched)",
              "sweep": "the levers in [optimise] (the variants are searched)",
              "baseline": "left out (the baseline is doing nothing)",
              "crn": "left out (trials always share random numbers)",
-             "replications": "[search] replications"}
+             "replications": "[search] replications",
+             "uncertainty": "left out (the optimiser does not yet search under uncertain "
+                            "parameters: every trial would run with the values as given)"}
 _CONSTRAINT = re.compile(r"^\s*([a-z_0-9]+)\s*(>=|<=)\s*([-+0-9.eE_]+)\s*$")
-_SEARCH = {"trials": (int, 40, Interval(1, 10_000)), "replications": (int, 5, Interval(2, 1000)),
+_SEARCH = {"trials": (int, 40, Interval(2, 10_000)), "replications": (int, 5, Interval(2, 1000)),
            "batch": (int, 4, Interval(1, 1000)), "startup": (int, 10, Interval(1, 10_000))}
 _SELECTION = {"method": (str, "kn", Options(("kn",))),
               "probability": (float, 0.95, Interval(0.5, 1.0, closed="left")),
@@ -243,7 +245,9 @@ def load_optimisation(source: str | Path | dict,
         take (``variants``, ``sweep``, ...), an unknown objective or constraint KPI,
         bad constraint syntax, a lever without a strategy or a share, a strategy the
         model would refuse at either end of its ranges, lower shares summing above 1,
-        a search or selection option out of range.
+        a budget too small for any lever to get 1 yuan, ``[uncertainty]`` (not searched
+        under yet), a search or selection option out of range (``top`` and ``startup``
+        above ``trials``; ``top`` < 2: with one candidate nothing is selected).
     """
     path = None if isinstance(source, dict) else Path(source)
     data = dict(source) if path is None else read_toml(path, "optimise", "optimisation file")
@@ -261,6 +265,18 @@ def load_optimisation(source: str | Path | dict,
         world["scenario"] = str((path.parent / scenario).resolve())
     search = _option(tables["search"], "search", _SEARCH)
     selection = _option(tables["selection"], "selection", _SELECTION)
+    for where, given, key, what in (
+            ("search", search, "startup", "the random start is part of the trials"),
+            ("selection", selection, "top", "selection chooses among the trials run")):
+        if key not in tables[where]:  # a default shrinks to the trials
+            given[key] = min(given[key], search["trials"])
+        elif given[key] > search["trials"]:
+            raise ConfigError(f"{where}.{key}", given[key],
+                              f"<= search.trials ({search['trials']}): {what}")
+    if selection["top"] < 2:
+        raise ConfigError("selection.top", selection["top"], ">= 2 (KN selects among the top "
+                          "trials: with one there is no selection and no probability of "
+                          "correct selection)")
     if selection["max_replications"] < selection["initial"]:
         raise ConfigError("selection.max_replications", selection["max_replications"],
                           f">= selection.initial ({selection['initial']})")
@@ -284,6 +300,12 @@ def load_optimisation(source: str | Path | dict,
 
     scenario_obj = load_scenario(experiment.scenario, experiment.overrides)
     levers = _levers(opt.get("levers"), budget, scenario_obj, experiment.days)
+    lows = sum(lv.share[0] for lv in levers)
+    most = [min(lv.share[1], 1.0 - lows + lv.share[0]) * budget for lv in levers]
+    if max(most) <= 1.0 + 1e-6:  # 1 yuan at most, and then only at a range's very end
+        raise ConfigError("optimise.budget", budget, "more than 1 yuan for some lever at its "
+                          f"largest share (the most is {max(most):.3g} yuan: floor(share x "
+                          "budget) would be 0 in every trial, which would spend nothing)")
     source_table = {"experiment": experiment.source, "optimise": {
         "budget": budget, "objective": objective, "direction": direction,
         "constraints": list(opt.get("constraints", [])),
