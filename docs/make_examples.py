@@ -134,8 +134,9 @@ def main() -> None:
     old = _sections(path.read_text(encoding="utf-8")) if args.only else {}
     parts = [INTRO.format(workers=args.workers)]
     for name in ORDER:
-        if args.only and name not in args.only and name in old:
-            parts.append(old[name].rstrip("\n") + "\n")
+        if args.only and name not in args.only:
+            if name in old:
+                parts.append(old[name].rstrip("\n") + "\n")
             continue
         print(f"running {name} ...", flush=True)
         parts.append(section(name, args.workers, commit))
