@@ -18,9 +18,12 @@ saving. The bank keeps ``goods_margin`` of the sales (income, cause
 and last use (:meth:`CustomerPopulation.record_payments`), so buyers count as
 monthly-active. Orders are not payments of a chain: they are not in the
 volume KPIs, settle nowhere and hold no deposits. When the budget cannot pay
-a day's running cost the mall closes (``ended``, detail ``budget``); a
-discount the budget cannot pay in full stops (``budget_exhausted``) and the
-mall goes on at list prices.
+a day's running cost the mall closes (``ended``, detail ``budget``). Discount
+and running costs share the budget: on the first day the discount would cost
+more than the budget left, it stops (``budget_exhausted``) and that day's
+orders are drawn at list prices, so every discount given is paid in full; the
+mall then sells at list prices until the budget can no longer pay a day's
+running cost. Size the budget for both.
 """
 
 from __future__ import annotations
@@ -81,6 +84,18 @@ class AppMall(Strategy):
         self.open_ = self.discounting_ = False
         self.event(day, "ended", 1, why)
 
+    def _orders(self, rng: np.random.Generator, d: float) -> tuple[np.ndarray, float]:
+        """Today's orders at discount ``d``: the buyer of each (int ids; one per order)
+        and the sales in city yuan."""
+        pop = self.model_.customers
+        shoppers = np.flatnonzero(self.shoppers_ & pop.has_app & ~pop.abandoned)
+        lam = self.orders_per_month / DAYS_PER_MONTH * np.exp(
+            self.model_.params.channels.beta_price * pop.price_sensitivity[shoppers] * d)
+        buyers = np.repeat(shoppers, rng.poisson(lam))
+        mu = np.log(self.basket_mean_yuan) - self.basket_sigma ** 2 / 2
+        baskets = np.exp(mu + self.basket_sigma * rng.standard_normal(buyers.size))
+        return buyers, float(baskets.sum()) * self.scale
+
     def after_payments(self, day: int, payments) -> None:
         """Today's orders: margin booked, discount paid, app use recorded."""
         if not self.open_:
@@ -88,22 +103,18 @@ class AppMall(Strategy):
         if self.discounting_ and day >= self.start_day + self.discount_days:
             self.discounting_ = False
         pop, model = self.model_.customers, self.model_
-        d = self.discount_rate if self.discounting_ else 0.0
-        shoppers = np.flatnonzero(self.shoppers_ & pop.has_app & ~pop.abandoned)
-        lam = self.orders_per_month / DAYS_PER_MONTH * np.exp(
-            model.params.channels.beta_price * pop.price_sensitivity[shoppers] * d)
         rng = self.stream(day)
-        counts = rng.poisson(lam)
-        buyers = np.repeat(shoppers, counts)
+        buyers, sales = self._orders(rng, self.discount_rate if self.discounting_ else 0.0)
+        if self.discounting_:
+            discount = self.discount_rate * sales
+            if discount > self.remaining + 1e-9:
+                self.discounting_ = False          # unaffordable: today at list prices
+                self.note_exhausted(day)
+                buyers, sales = self._orders(rng, 0.0)
+            else:
+                self.spend(day, "discount", discount)
         if buyers.size == 0:
             return
-        mu = np.log(self.basket_mean_yuan) - self.basket_sigma ** 2 / 2
-        baskets = np.exp(mu + self.basket_sigma * rng.standard_normal(buyers.size))
-        sales = float(baskets.sum()) * self.scale
-        if d > 0:
-            discount = d * sales
-            if self.spend(day, "discount", discount) < discount - 1e-9:
-                self.discounting_ = False
         model.ledger_book.book(day, self.cause("goods_margin", "income"),
                                self.goods_margin * sales)
         pop.record_payments(day, buyers, np.full(buyers.size, BANK_APP, np.int8),

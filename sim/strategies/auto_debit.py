@@ -18,7 +18,8 @@ with or without the app at hand; it counts as a use of the bank's channel
 settlement (``after_payments``: list this lever before any lever that reads
 the day's channels after payments, e.g. a promotion). Agreements end when
 the window closes (``ended``, count: real payers), as do the sites' lock-ins
-(``ended``, detail ``window``).
+(``ended``, detail ``window``); an agreement also ends when its payer closes the
+bank account it debits (``ended``, detail ``account closed``).
 """
 
 from __future__ import annotations
@@ -99,7 +100,12 @@ class AutoDebit(Strategy):
         self.signed_[new] = True
 
     def after_payments(self, day: int, payments) -> None:
-        """Route signed payers' payments at the sites through the bank."""
+        """Route signed payers' payments at the sites through the bank; an agreement
+        whose payer has closed the bank account it debits has ended."""
+        closed = self.signed_ & ~self.model_.customers.has_account
+        if closed.any():
+            self.signed_[closed] = False
+            self.event(day, "ended", round(int(closed.sum()) * self.scale), "account closed")
         if not self.signed_.any():
             return
         bound = (self.is_site_[payments.payee] & self.signed_[payments.payer]

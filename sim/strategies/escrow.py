@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import NON_NEGATIVE, POSITIVE, Interval
+from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import CHAINS
 from sim.strategies.base import CHAIN, REQUIRED, Param, Strategy, register
 
@@ -49,7 +49,7 @@ class PresaleEscrow(Strategy):
                                "one-off special POS at a developer's sales office"),
         "reporting_cost_yuan_per_day": Param(float, NON_NEGATIVE, 100.0,
                                              "data link reporting to the housing bureau"),
-        "escrow_days": Param(float, POSITIVE, 365.0,
+        "escrow_days": Param(float, Interval(1, None), 365.0,
                              "mean days a yuan stays in escrow before its milestone release"),
     }
 
