@@ -14,11 +14,19 @@ import logging
 import sys
 from pathlib import Path
 
+from sim.cli_search import cmd_calibrate, cmd_optimise
 from sim.config import ConfigError, parse_value
 
 __all__ = ["main"]
 
 log = logging.getLogger("sim")
+
+
+def interrupted(kept: str) -> int:
+    """Ctrl-C: say what was kept and how to resume; exit status 130."""
+    print(f"interrupted: the workers are stopped and {kept}; run the same command again "
+          "to resume", file=sys.stderr)
+    return 130
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -86,9 +94,7 @@ def _run_experiment_file(args: argparse.Namespace) -> int:
         results = run_experiment(spec, out=out, executor=args.executor, workers=args.workers,
                                  scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
     except KeyboardInterrupt:
-        print(f"interrupted: the workers are stopped and the finished cells kept in {out}/; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
+        return interrupted(f"the finished cells kept in {out}/")
     with language(args.lang):  # the console speaks the report's language
         if not results.summary.empty:
             print("\n".join(top_sentences(results) + verdicts(results)
@@ -226,59 +232,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = write_report(Path(args.out_dir), **_report_options(args))
     print(f"report written to {path}")
-    return 0
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Fit a calibration file; print the best fit, the fit per target and identifiability."""
-    from sim.calibration import calibrate, load_calibration
-    from sim.results import safe_name
-
-    spec = load_calibration(args.file, args.trials)
-    out = Path(args.out) if args.out else Path("results") / safe_name(spec.name)
-    log.info("%s: %d trials x %d seeds, %d days -> %s", spec.name, spec.trials,
-             spec.seeds_per_trial, spec.days, out)
-    try:
-        result = calibrate(spec, out=out, executor=args.executor, workers=args.workers,
-                           scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished runs are kept in {out}/cells; run the same command "
-              "again to resume", file=sys.stderr)
-        return 130
-    print(f"best fit (loss {result.best_loss:.4g} over {len(result.fit)} targets): "
-          + ", ".join(f"{k} = {v:.4g}" for k, v in result.best.items()))
-    for row in result.fit.itertuples(index=False):
-        print(f"  {row.target:45s} observed {row.observed:>12,.1f}  model {row.model_mean:>12,.1f}"
-              f"  z {row.z:+.2f}")
-    for row in result.identifiability.itertuples(index=False):
-        point = "" if row.identifiability == "not informed" else f"best {row.best:.4g}, "
-        print(f"  {row.parameter:40s} {row.identifiability:16s} {point}"
-              f"indistinguishable {row.set_low:.4g}-{row.set_high:.4g} "
-              f"({row.share_of_bounds:.0%} of the bounds)")
-    print(f"calibrated scenario: {result.scenario_path}; report: {out}/report.html")
-    return 0
-
-
-def cmd_optimise(args: argparse.Namespace) -> int:
-    """Search and select a budget split; print the choice, write best.toml and the report."""
-    from sim.optimisation import load_optimisation, optimise
-    from sim.optimisation.report import choice_lines
-    from sim.results import safe_name
-
-    spec = load_optimisation(args.file, _overrides(args.set))
-    out = Path(args.out) if args.out else Path("results") / safe_name(spec.experiment.name)
-    log.info("%s: %d trials x %d replications, %d days -> %s", spec.experiment.name,
-             spec.search["trials"], spec.search["replications"], spec.experiment.days, out)
-    try:
-        result = optimise(spec, out=out, executor=args.executor, workers=args.workers,
-                          scheduler=args.scheduler, quiet=args.quiet, fresh=args.fresh)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished runs are kept in {out}/replications.parquet; run the "
-              "same command again to resume", file=sys.stderr)
-        return 130
-    print("\n".join(choice_lines(result)))
-    print(f"{result.runs:,} model runs ({result.new_runs:,} now), {result.seconds:,.0f} s; "
-          f"ready experiment: {out}/best.toml; report: {out}/report.html")
     return 0
 
 
