@@ -248,16 +248,18 @@ class EcosystemModel(mesa.Model):
 
     def _saving(self, day: int, pay: Payments) -> Saving | None:
         """Fractions of the amounts saved: per chain and channel (counter-subsidies,
-        chain-wide discounts) and per event with the bank app (strategies' offers);
+        chain-wide discounts) and per event on each strategy's ``saving_channel``
+        (its offers: the bank app for promotions, the card for a card discount);
         None if no offer runs."""
-        app = None
+        offers: dict[int, np.ndarray] = {}
         for s in self.strategies:
             extra = s.saving(day, pay)
             if extra is not None:
-                app = extra if app is None else app + extra
-        if app is None and not self.price_discount.any():
+                k = s.saving_channel
+                offers[k] = extra if k not in offers else offers[k] + extra
+        if not offers and not self.price_discount.any():
             return None
-        return Saving(self.price_discount.astype(np.float32), app)
+        return Saving.collect(self.price_discount, offers)
 
     def _settle(self, day: int, pay: Payments) -> dict[str, Any]:
         """Route the day's money: the bank settles its payees' receipts (fees net of

@@ -120,17 +120,28 @@ class Payments:
 class Saving:
     """Fractions of the day's amounts a payer saves, by channel: per chain
     (``by_chain``, chain x channel: platform counter-subsidies, chain-wide
-    discounts) plus, with the bank app, per event (``app``, length E or None:
-    strategies' offers). Capped at 1: never more than the amount."""
+    discounts) plus per event (``by_event``, E x S float32, or None:
+    strategies' offers), column s on channel ``event_channel[s]`` (the bank
+    app for promotions, the card for a card discount). Capped at 1: never
+    more than the amount."""
 
-    by_chain: np.ndarray    # float32
-    app: np.ndarray | None  # float32
+    by_chain: np.ndarray            # float32
+    by_event: np.ndarray | None     # float32, E x S
+    event_channel: tuple[int, ...] = ()
+
+    @classmethod
+    def collect(cls, by_chain: np.ndarray, offers: dict[int, np.ndarray]) -> Saving:
+        """``offers`` maps a channel to its per-event savings (length E)."""
+        channels = tuple(sorted(offers))
+        by_event = (np.stack([offers[k] for k in channels], axis=1).astype(np.float32)
+                    if channels else None)
+        return cls(by_chain.astype(np.float32), by_event, channels)
 
     def row(self, e: int, chain: int) -> list[float]:
         """Event e's saving on each channel."""
         row = self.by_chain[chain].copy()
-        if self.app is not None:
-            row[BANK_APP] += self.app[e]
+        for s, k in enumerate(self.event_channel):
+            row[k] += self.by_event[e, s]
         return np.minimum(row, np.float32(1.0)).tolist()
 
 
@@ -280,18 +291,20 @@ def choose_channels(pay: Payments, pop: CustomerPopulation, accepts: np.ndarray,
     map_parts(lambda a, b: own_weights(pop.habit[a:b], peer_share[a:b], usable[a:b],
                                        np.float32(beta_habit), np.float32(beta_peer),
                                        np.float32(EXP_CAP), BANK_APP, own[a:b]), pop.n)
-    no_offer = np.zeros(0, np.float32)  # the kernel then skips the price term
+    no_offer = np.zeros((0, 1), np.float32)  # the kernel then skips the price term
     by_chain = no_offer.reshape(0, len(CHANNELS)) if saving is None else saving.by_chain
-    app = no_offer if saving is None or saving.app is None else saving.app
-    price = no_offer if saving is None else np.float32(beta_price) * pop.price_sensitivity
+    by_event = no_offer if saving is None or saving.by_event is None else saving.by_event
+    offer_channel = np.array(() if saving is None else saving.event_channel, np.int64)
+    price = (np.zeros(0, np.float32) if saving is None
+             else np.float32(beta_price) * pop.price_sensitivity)
     payee_weight = (np.exp(np.minimum(asc, EXP_CAP))[payee_chain] * accepts.T).astype(np.float32)
     pay.channel, stuck = np.zeros(pay.size, np.int8), np.zeros(pay.size, bool)
 
     def choose(stream: np.random.Generator, a: int, b: int) -> None:
         choose_logit(pay.payer[a:b], pay.chain[a:b], pay.payee[a:b],
                      stream.bit_generator.random_raw(b - a), payee_weight, own, by_chain,
-                     app[a:b] if app.size else app, price, np.float32(EXP_CAP), BANK_APP,
-                     pay.channel[a:b], stuck[a:b])
+                     by_event[a:b] if by_event.size else by_event, offer_channel, price,
+                     np.float32(EXP_CAP), pay.channel[a:b], stuck[a:b])
 
     map_parts(choose, pay.size, rng)  # events in fixed parts, each its own stream
     return stuck

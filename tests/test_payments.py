@@ -10,7 +10,7 @@ from scipy import stats
 from sim import EcosystemModel
 from sim import kernels as K
 from sim.agents.merchants import alias_table
-from sim.scenarios.catalog import BANK_APP, CHAINS, CHANNELS
+from sim.scenarios.catalog import BANK_APP, CARD, CHAINS, CHANNELS
 
 from .conftest import SMALL
 
@@ -186,11 +186,11 @@ def test_channel_shares_are_the_logit_probabilities():
     rng = np.random.default_rng(3)
     payer, payee, payee_weight, own = _logit_case(400_000, rng)
     channel, stuck = np.zeros(payer.size, np.int8), np.zeros(payer.size, bool)
-    no_offer = np.zeros(0, np.float32)
+    no_offer = np.zeros((0, 1), np.float32)
     K.choose_logit(payer, np.zeros(payer.size, np.int8), payee,
                    rng.bit_generator.random_raw(payer.size), payee_weight, own,
-                   no_offer.reshape(0, len(CHANNELS)), no_offer, no_offer, np.float32(25.0),
-                   BANK_APP, channel, stuck)
+                   no_offer.reshape(0, len(CHANNELS)), no_offer, np.zeros(0, np.int64),
+                   no_offer[:, 0], np.float32(25.0), channel, stuck)
     weight = payee_weight[payee] * own[payer]
     total = weight.sum(axis=1)
     np.testing.assert_array_equal(stuck, total <= 0)
@@ -207,20 +207,24 @@ def test_channel_shares_are_the_logit_probabilities():
     (0.05, 0.05, np.e),       # both add up
     (0.5, 0.9, np.exp(10.0)),  # capped at the whole amount: exp(10 x 1)
 ])
-def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction(chain_wide, with_app, odds):
+@pytest.mark.parametrize("on", [BANK_APP, CARD])
+def test_a_saving_raises_the_odds_by_exp_of_price_times_fraction(chain_wide, with_app, odds, on):
+    """On the channel it is offered on (the app for a promotion, the card for a card
+    discount), a saving d multiplies the odds by exp(price x d)."""
     rng = np.random.default_rng(4)
     n = 300_000
     payer, payee, chain = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int8)
     own = np.ones((1, len(CHANNELS)), np.float32)
     payee_weight = np.ones((1, len(CHANNELS)), np.float32)
     by_chain = np.zeros((len(CHAINS), len(CHANNELS)), np.float32)
-    by_chain[0, BANK_APP] = chain_wide
-    app = np.zeros(0 if with_app is None else n, np.float32) + (with_app or 0.0)
+    by_chain[0, on] = chain_wide
+    by_event = np.zeros((0 if with_app is None else n, 1), np.float32) + (with_app or 0.0)
     price = np.array([10.0], np.float32)
     channel = np.zeros(n, np.int8)
     K.choose_logit(payer, chain, payee, rng.bit_generator.random_raw(n), payee_weight, own,
-                   by_chain, app, price, np.float32(25.0), BANK_APP, channel, np.zeros(n, bool))
-    share = np.mean(channel == BANK_APP)
+                   by_chain, by_event, np.array([on], np.int64), price, np.float32(25.0),
+                   channel, np.zeros(n, bool))
+    share = np.mean(channel == on)
     assert share == pytest.approx(odds / (odds + len(CHANNELS) - 1), abs=0.005)
 
 

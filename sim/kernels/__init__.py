@@ -64,9 +64,9 @@ def load() -> None:
     mu_sigma = np.zeros((1, 2))  # chain x kind (everyday, bill)
     fill_events(i64, f64, ptr, f32, i8, i32, i8, np.zeros((1, 1), np.float32), u64, f32,
                 mu_sigma, mu_sigma, f64, i64, ptr, i8, i64, f64, np.zeros(1, np.bool_))
-    no_saving = np.zeros(0, np.float32)
-    choose_logit(i64, i8, i64, u64, f32x5, f32x5, np.zeros((0, 1), np.float32), no_saving,
-                 no_saving, np.float32(1.0), 0, i8, np.zeros(1, np.bool_))
+    no_offer = np.zeros((0, 1), np.float32)
+    choose_logit(i64, i8, i64, u64, f32x5, f32x5, no_offer, no_offer, i64[:0], f32[:0],
+                 np.float32(1.0), i8, np.zeros(1, np.bool_))
     count_channels(i64, i8, u16x5, i32, 0, 0)
     learn_habits(f32x5, u16x5, np.ones(2, np.float32))
     tally(i8, i8, i64, f64, 1, 1)

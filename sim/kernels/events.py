@@ -123,8 +123,8 @@ def own_weights(habit, peer_share, usable_app, beta_habit, beta_peer, exp_cap, a
 
 
 @jit
-def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app_saving, price,
-                 exp_cap, app, channel, stuck):
+def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, event_saving,
+                 saving_channel, price, exp_cap, channel, stuck):
     """Multinomial-logit channel choice per event; writes ``channel`` and
     ``stuck`` (the events with no available channel).
 
@@ -133,25 +133,26 @@ def choose_logit(payer, chain, payee, bits, payee_weight, own, chain_saving, app
     for channel k if j accepts k, else 0), ``own[i, k]`` (the payer's habit
     and peer terms, 0 where the payer cannot use the channel) and, where the
     fraction saved d_ek is positive, exp(price_i d_ek) with the exponent
-    capped at ``exp_cap``. d_ek = min(``chain_saving[c, k]`` + ``app_saving[e]``
-    if k is the app, 1); ``price`` is empty when no offer runs (the term is
-    skipped), ``app_saving`` when only chain-wide ones do. The channel is the
-    first k whose running weight exceeds u_e times the total, u_e =
+    capped at ``exp_cap``. d_ek = min(``chain_saving[c, k]`` + ``event_saving[e, s]``
+    if k is ``saving_channel[s]``, 1) (per-event offers: E x S, one column per
+    channel that has them, channels distinct);
+    ``price`` is empty when no offer runs (the term is skipped). The channel
+    is the first k whose running weight exceeds u_e times the total, u_e =
     unit(bits_e).
     """
     has_saving = price.size > 0
-    has_app_saving = app_saving.size > 0
+    offers = saving_channel.size if event_saving.shape[0] > 0 else 0
     weight = np.empty(N_CHANNELS, np.float32)
+    offered = np.zeros(N_CHANNELS, np.float32)  # event e's own offers, by channel
     for e in range(payer.size):
         i, j = payer[e], payee[e]
+        for s in range(offers):
+            offered[saving_channel[s]] = event_saving[e, s]
         total = np.float32(0.0)
         for k in range(N_CHANNELS):
             w = payee_weight[j, k] * own[i, k]
             if has_saving:
-                d = chain_saving[chain[e], k]
-                if has_app_saving and k == app:
-                    d += app_saving[e]
-                d = min(d, np.float32(1.0))
+                d = min(chain_saving[chain[e], k] + offered[k], np.float32(1.0))
                 if d > 0.0:
                     w *= fast_exp(min(price[i] * d, exp_cap))
             weight[k] = w

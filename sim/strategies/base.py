@@ -10,7 +10,7 @@ Runtime state ends in ``_``. The model calls, in a day's order:
 - ``adoption_push(day)``: extra install probability per customer (marketing);
 - ``before_payments(day)``: change contracts, acceptance, invite friends;
 - ``saving(day, payments)``: fraction of each amount saved by paying with the
-  bank app (or None);
+  lever's ``saving_channel`` (the bank app unless it says otherwise), or None;
 - ``after_payments(day, payments)``: pay rewards, book costs;
 - ``screen(day, abusive)``: (risk controls only) approve or refuse claims.
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from sim.agents.merchants import payee_counts
 from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
-from sim.scenarios.catalog import CHAINS
+from sim.scenarios.catalog import BANK_APP, CHAINS
 
 __all__ = ["Param", "REQUIRED", "Strategy", "register", "STRATEGY_KINDS", "make_strategies",
            "labels_for", "stream_names_for", "CHAIN", "CHAIN_LIST", "PROB"]
@@ -115,6 +115,8 @@ class Strategy:
     # Parameters counting real payees -> the parameter naming their chain, e.g.
     # {"institutions": "chain"}: check_world refuses more than the chain has.
     payee_count_params: ClassVar[dict[str, str]] = {}
+    # The channel whose price ``saving`` lowers (a column of sim.scenarios.catalog.CHANNELS).
+    saving_channel: ClassVar[int] = BANK_APP
 
     def __init__(self, _path: str = "", **params: Any):
         self._path = _path or self.kind
@@ -268,8 +270,8 @@ class Strategy:
         """Hook: act before the day's payments."""
 
     def saving(self, day: int, payments) -> np.ndarray | None:
-        """Hook: the fraction of each event's amount saved by paying with the bank app
-        (float32, length E), or None."""
+        """Hook: the fraction of each event's amount saved by paying with
+        ``saving_channel`` (float32, length E), or None."""
         return None
 
     def after_payments(self, day: int, payments) -> None:
