@@ -25,6 +25,8 @@ EVENTS: dict[str, str] = {
     "joined": "payees that moved to the bank under an offer (count: payees)",
     "left": "payees that left the bank after their terms ended (count: payees)",
     "withdrawn": "open offers withdrawn, unaccepted (count: payees)",
+    "issued": "credit cards an offer brought, at its window's end (count: customers)",
+    "deployed": "app services started at payees (count: payees)",
     "ended": "terms ended (count: payees or customers; detail: why)",
     "cancelled_backlash": "exclusivity cancelled by an institution after complaints",
     "budget_exhausted": "the budget ran out: the lever stops spending (detail: the budget)",

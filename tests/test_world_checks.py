@@ -20,7 +20,7 @@ CITY = {"population.customers": 3000}
 BASE = {"exclusive_channel": {"start_day": 1},
         "fee_waiver": {"start_day": 1, "duration_days": 30},
         "aggregated_qr": {"start_day": 1}, "auto_debit": {"start_day": 1},
-        "presale_escrow": {"start_day": 1}}
+        "presale_escrow": {"start_day": 1}, "card_discount": {"start_day": 1}}
 COUNTED = [(kind, field, chain) for kind, cls in sorted(STRATEGY_KINDS.items())
            for field, chain in cls.payee_count_params.items()]
 

@@ -8,6 +8,7 @@ start_day=10, duration_days=90, budget=2e6)``) or from TOML-like dicts
 
 from sim.strategies.aggregated_qr import AggregatedQR
 from sim.strategies.app_mall import AppMall
+from sim.strategies.app_services import AppServices
 from sim.strategies.auto_debit import AutoDebit
 from sim.strategies.base import (
     STRATEGY_KINDS,
@@ -16,6 +17,7 @@ from sim.strategies.base import (
     make_strategies,
     stream_names_for,
 )
+from sim.strategies.card_discount import CardDiscount
 from sim.strategies.escrow import PresaleEscrow
 from sim.strategies.exclusive import ExclusiveChannel
 from sim.strategies.fee_waiver import FeeWaiver
@@ -29,4 +31,4 @@ __all__ = ["Strategy", "STRATEGY_KINDS", "make_strategies", "labels_for",
            "stream_names_for", "ExclusiveChannel",
            "FeeWaiver", "Promotion", "PROMOTION_TYPES", "Referral", "AggregatedQR",
            "Omnichannel", "RiskControl", "Targeting", "AutoDebit", "PresaleEscrow",
-           "AppMall"]
+           "AppMall", "CardDiscount", "AppServices"]

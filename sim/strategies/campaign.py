@@ -11,9 +11,22 @@ more: no pull on installs, no perceived saving, no payout, no invitation.
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.strategies.base import Strategy
 
-__all__ = ["Campaign"]
+__all__ = ["Campaign", "within_cap"]
+
+
+def within_cap(payer: np.ndarray, amount: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Scale the day's payouts ``amount`` (yuan, one per event of ``payer``) so that
+    each payer's total stays within their ``room`` (yuan, per event: the cap left
+    this period); a payer within room keeps every payout whole."""
+    room = np.maximum(room, 0.0)
+    uniq, inv = np.unique(payer, return_inverse=True)
+    total = np.bincount(inv, weights=amount, minlength=uniq.size)[inv]
+    scale = np.divide(room, total, out=np.ones(payer.size), where=total > room)
+    return amount * np.minimum(scale, 1.0)
 
 
 class Campaign(Strategy):

@@ -45,7 +45,7 @@ import numpy as np
 from sim.config import NON_NEGATIVE, Interval, Options
 from sim.scenarios.catalog import BANK_APP
 from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, register
-from sim.strategies.campaign import Campaign
+from sim.strategies.campaign import Campaign, within_cap
 from sim.strategies.promotion_value import (
     PROMOTION_TYPES,
     can_farm,
@@ -156,7 +156,7 @@ class Promotion(Campaign):
             first = np.zeros(idx.size, bool)
             first[np.unique(payer, return_index=True)[1]] = True
             amount = np.where(first, amount, 0.0)
-        amount = self._apply_cap(payer, amount)
+        amount = within_cap(payer, amount, self.per_user_cap_yuan - self.claimed_[payer])
         claim = amount > 0
         payer, amount = payer[claim], amount[claim]
         approved = self.model_.screen_claims(day, np.zeros(payer.size, bool))
@@ -192,14 +192,6 @@ class Promotion(Campaign):
         if self.type == "instalment":
             ok &= payments.amount >= self.threshold_yuan
         return ok
-
-    def _apply_cap(self, payer: np.ndarray, amount: np.ndarray) -> np.ndarray:
-        """Scale each payer's payouts today so their period total stays within the cap."""
-        room = np.maximum(self.per_user_cap_yuan - self.claimed_[payer], 0.0)
-        uniq, inv = np.unique(payer, return_inverse=True)
-        total = np.bincount(inv, weights=amount, minlength=uniq.size)[inv]
-        scale = np.divide(room, total, out=np.ones(payer.size), where=total > room)
-        return amount * np.minimum(scale, 1.0)
 
     def _farmers(self, day: int) -> np.ndarray:
         """Bonus hunters (int ids) who can farm the promotion on ``day`` (see

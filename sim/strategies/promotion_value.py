@@ -23,7 +23,8 @@ import numpy as np
 from sim.scenarios.catalog import BANK_APP, CHAINS
 
 __all__ = ["PROMOTION_TYPES", "FARMED", "can_farm", "perceived_fraction", "payout",
-           "per_payment_value", "customer_value", "hunter_worth", "hunter_claims", "MONTH_DAYS"]
+           "per_payment_value", "customer_value", "bill_rate", "hunter_worth", "hunter_claims",
+           "MONTH_DAYS"]
 
 PROMOTION_TYPES = ("spend_save", "cashback", "voucher", "topup_gift", "points", "instalment",
                    "lottery")
@@ -100,7 +101,7 @@ def per_payment_value(promo, mean: float, sigma: float) -> float:
     return 0.0
 
 
-def _bill_rate(bill) -> float:
+def bill_rate(bill) -> float:
     """Bills per payer per day: random bills at their rate, periodic ones once a period."""
     if bill.kind == "random":
         return bill.rate_per_day
@@ -139,7 +140,7 @@ def customer_value(promo, model) -> np.ndarray:
             w = book.weight[lo:hi]
             accept = float((w * accepts[lo:hi]).sum() / w.sum())
         everyday = period * accept * chain.rate_per_day * pop.activity[pop.segment[ids]]
-        bills = period * accept * _bill_rate(chain.bill)
+        bills = period * accept * bill_rate(chain.bill)
         count[ids] += everyday + bills
         value[ids] += (everyday * per_payment_value(promo, chain.amount_mean_yuan,
                                                     chain.amount_sigma)

@@ -1,0 +1,132 @@
+"""Services in the bank app at institutions the bank serves: repair requests
+and access control bundled with a property firm's fee payment (物业报修, 智慧门禁).
+
+Each payee of an institutional chain (the property firms of ``property``) that
+the bank acquires during the run, from ``start_day`` on (the pilot and the
+rollout of an aggregated-QR lever: list this lever after them to deploy on the
+day they join), gets the services for ``deploy_cost_yuan`` once, as the budget
+allows; they run while the firm stays with the bank, for
+``running_cost_yuan_per_day`` per firm, until the window closes or a day's
+running cost finds the budget spent (event ``ended``, detail ``budget``).
+A firm that leaves the bank (its terms end and it moves back) loses them, and
+regains them without a second deployment if it returns.
+
+The residents of a served firm (payers whose home payee it is):
+
+1. with the app in use (installed, not abandoned) use a service with it on a
+   day with probability ``uses_per_day``: a use of the app (its day of last use,
+   so the monthly-active count and dormancy), not a payment (no habit, no volume);
+2. without the app install it with extra probability ``p_install_per_day`` a day
+   (through the adoption push; an account is opened first if needed, one a
+   strategy brought: its deposits follow the bank-app habit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import NON_NEGATIVE
+from sim.scenarios.catalog import CHAINS
+from sim.strategies.base import CHAIN, PROB, Param, register
+from sim.strategies.campaign import Campaign
+
+__all__ = ["AppServices"]
+
+
+@register
+class AppServices(Campaign):
+    kind = "app_services"
+    parameters = {
+        "chain": Param(str, CHAIN, "property", "institutional chain whose payees get them"),
+        "deploy_cost_yuan": Param(float, NON_NEGATIVE, 50_000.0,
+                                  "one-off per payee: gate readers, repair desk, integration"),
+        "running_cost_yuan_per_day": Param(float, NON_NEGATIVE, 20.0,
+                                           "running the services at one payee"),
+        "uses_per_day": Param(float, PROB, 0.3, "P(a resident with the app uses a service "
+                              "with it on a day)"),
+        "p_install_per_day": Param(float, PROB, 0.001, "P(a resident without the app "
+                                   "installs it for the services on a day)"),
+    }
+
+    def check_world(self, scenario, days: int | None = None) -> None:
+        super().check_world(scenario, days)
+        if not scenario.chains[self.chain].institutional:
+            raise self.error("chain", self.chain, "an institutional chain (each payer has one "
+                             f"payee, e.g. property; {self.chain} is open)")
+
+    def attach(self, model, label: str) -> None:
+        super().attach(model, label)
+        book, pop = model.merchants, model.customers
+        members = pop.members[CHAINS.index(self.chain)]
+        self.in_chain_ = book.chain == CHAINS.index(self.chain)
+        self.on_bank_at_start_ = book.on_bank().copy()  # served before the run: not ours
+        self.deployed_ = np.zeros(book.n, bool)
+        self.residents_ = members.customers[members.home >= 0]  # int ids, ascending
+        self.home_ = members.home[members.home >= 0]
+        self.live_ = np.zeros(book.n, bool)  # deployed and with the bank today
+
+    def adoption_push(self, day: int) -> np.ndarray | None:
+        if not self.running(day):
+            return None
+        pop = self.model_.customers
+        pulled = self.residents_[self.live_[self.home_] & ~pop.has_app[self.residents_]]
+        if pulled.size == 0:
+            return None
+        push = np.zeros(pop.n)
+        push[pulled] = self.p_install_per_day
+        return push
+
+    def before_payments(self, day: int) -> None:
+        if day == self.end_day:
+            self._stop(day, "window")
+        if not self.running(day):
+            return
+        self._deploy(day)
+        if not self._pay_running(day):
+            return
+        pop = self.model_.customers
+        u = self.stream(day).random(self.residents_.size)
+        ids = self.residents_
+        use = (self.live_[self.home_] & pop.has_app[ids] & ~pop.abandoned[ids]
+               & (u < self.uses_per_day))
+        pop.last_app_use[ids[use]] = day
+
+    def _deploy(self, day: int) -> None:
+        """Payees of the chain the bank acquired since the start get the services,
+        as many as the budget pays for (largest first); a deployed one that left the
+        bank is served again if it returns."""
+        book = self.model_.merchants
+        on_bank = book.on_bank()
+        new = np.flatnonzero(self.in_chain_ & on_bank & ~self.on_bank_at_start_
+                             & ~self.deployed_)
+        if new.size:
+            new = new[np.argsort(-book.weight[new], kind="stable")]
+            paid = self.affordable(self.deploy_cost_yuan, new.size)
+            if paid < new.size:
+                self.note_exhausted(day)
+            new = new[:paid]
+            self.spend(day, "deployment", new.size * self.deploy_cost_yuan)
+            self.deployed_[new] = True
+            if new.size:
+                self.event(day, "deployed", new.size)
+        self.live_ = self.deployed_ & on_bank
+
+    def _pay_running(self, day: int) -> bool:
+        """Pay the day's running cost of the live payees; when the budget cannot, pay
+        what is left and end the services (False)."""
+        cost = int(self.live_.sum()) * self.running_cost_yuan_per_day
+        short = cost > self.remaining + 1e-9
+        if short:
+            self.note_exhausted(day)
+        self.spend(day, "running", cost)
+        if short:
+            self.end_if_spent(day)
+            self.live_[:] = False
+        return not short
+
+    def _stop(self, day: int, why: str) -> None:
+        """The services stop at every payee (event ``ended``, count: payees)."""
+        live = int(self.live_.sum())
+        if live:
+            self.event(day, "ended", live, why)
+        self.live_[:] = False
