@@ -204,11 +204,27 @@ def test_services_stop_when_the_firm_leaves_the_bank_and_when_the_window_closes(
     assert ended[["day", "count", "detail"]].values.tolist() == [[20, 20, "window"]]
 
 
-def test_services_without_a_firm_acquired_during_the_run_change_nothing():
-    base = EcosystemModel("city", seed=12, overrides=CITY).run(30)
-    with_services = EcosystemModel("city", seed=12, overrides=CITY, strategies=[
-        AppServices(start_day=5, budget=1e6)]).run(30)
-    assert base.equals(with_services)  # firms already with the bank are not ours
+class MoveIn(Strategy):
+    """Moves the 5 largest property firms to the bank on ``start_day`` under no lever's
+    terms: as if they had switched on their own."""
+
+    kind = "move_in"
+
+    def before_payments(self, day):
+        if day == self.start_day:
+            self.model_.merchants.move_to_bank(
+                self.largest_payees(CHAINS.index("property"), 5,
+                                    np.ones(self.model_.merchants.n, bool)))
+
+
+def test_services_without_a_firm_won_by_a_lever_change_nothing():
+    """Firms with the bank before the run, or that switched on their own, are not served."""
+    base = EcosystemModel("city", seed=12, overrides=CITY,
+                          strategies=[MoveIn(start_day=3)]).run(30)
+    services = AppServices(start_day=5, budget=1e6)
+    model = EcosystemModel("city", seed=12, overrides=CITY,
+                           strategies=[MoveIn(start_day=3), services])
+    assert base.equals(model.run(30)) and not services.deployed_.any()
 
 
 def test_app_services_need_an_institutional_chain():

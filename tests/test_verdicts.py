@@ -80,6 +80,10 @@ def test_budget_facts_say_when_a_lever_ended_before_its_window_closed():
                            "detail": ["spent 40 yuan"], "count": [1]})
     assert _event_notes(closed, 1, lever, days=90) == ", its window closed on day 65"
     assert _event_notes(closed, 1, lever, days=60) == ""
+    open_window = SimpleNamespace(end_day=10**9)  # the default: open to the end of the run
+    assert _event_notes(events.iloc[:4], 2, open_window, days=90) == (
+        ", budget exhausted on day 13 (median; 2 of 2 replications), so it ended 77 days "
+        "before the run's end on day 90")
 
 
 def test_counter_moves_the_baseline_also_saw_are_not_credited_to_the_lever():

@@ -160,6 +160,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "v.ended_budget": ("it ended for lack of budget", "因预算不足而结束"),
     "v.before_close": ("{days:.0f} days before its window was to close on day {end:.0f}",
                        "比原定第 {end:.0f} 天结束提早 {days:.0f} 天"),
+    "v.before_end": ("{days:.0f} days before the run's end on day {end:.0f}",
+                     "比模拟结束（第 {end:.0f} 天）提早 {days:.0f} 天"),
     "v.on_day": ("on day {day:.0f}", "于第 {day:.0f} 天"),
     "v.ended_when": ("{ended} {when}", "{ended}，{when}"),
     "v.of_reps": (" ({n} of {reps} replications)", "（{reps} 次重复中 {n} 次）"),

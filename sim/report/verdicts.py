@@ -221,8 +221,9 @@ def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:
     if not early.empty:
         day, end = early.day.median(), strategy.end_day
         ended = t("v.so_ended" if not exhausted.empty else "v.ended_budget")
-        when = (t("v.before_close", days=end - day, end=end)
-                if math.isfinite(end) and end > day else t("v.on_day", day=day))
+        close = min(end, days)  # the window's close, or the run's end if that comes first
+        key = "v.before_end" if end > days else "v.before_close"
+        when = t(key, days=close - day, end=close) if close > day else t("v.on_day", day=day)
         count = early.replication.nunique()
         out.append(t("v.ended_when", ended=ended, when=when)
                    + (t("v.of_reps", n=count, reps=n_reps)

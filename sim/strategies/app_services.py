@@ -2,10 +2,11 @@
 and access control bundled with a property firm's fee payment (物业报修, 智慧门禁).
 
 Each payee of an institutional chain (the property firms of ``property``) that
-the bank acquires during the run, from ``start_day`` on (the pilot and the
-rollout of an aggregated-QR lever: list this lever after them to deploy on the
-day they join), gets the services for ``deploy_cost_yuan`` once, as the budget
-allows; they run while the firm stays with the bank, for
+a lever wins for the bank (the pilot and the rollout of an aggregated-QR lever,
+a fee waiver's joiners: a payee under the terms it agreed to, not one that
+switched on its own), from ``start_day`` on (list this lever after them to
+deploy on the day they join), gets the services for ``deploy_cost_yuan`` once,
+as the budget allows; they run while the firm stays with the bank, for
 ``running_cost_yuan_per_day`` per firm, until the window closes or a day's
 running cost finds the budget spent (event ``ended``, detail ``budget``).
 A firm that leaves the bank (its terms end and it moves back) loses them, and
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.terms import NOBODY
 from sim.config import NON_NEGATIVE
 from sim.scenarios.catalog import CHAINS
 from sim.strategies.base import CHAIN, PROB, Param, register
@@ -59,7 +61,6 @@ class AppServices(Campaign):
         book, pop = model.merchants, model.customers
         members = pop.members[CHAINS.index(self.chain)]
         self.in_chain_ = book.chain == CHAINS.index(self.chain)
-        self.on_bank_at_start_ = book.on_bank().copy()  # served before the run: not ours
         self.deployed_ = np.zeros(book.n, bool)
         self.residents_ = members.customers[members.home >= 0]  # int ids, ascending
         self.home_ = members.home[members.home >= 0]
@@ -92,13 +93,13 @@ class AppServices(Campaign):
         pop.last_app_use[ids[use]] = day
 
     def _deploy(self, day: int) -> None:
-        """Payees of the chain the bank acquired since the start get the services,
-        as many as the budget pays for (largest first); a deployed one that left the
-        bank is served again if it returns."""
+        """Payees of the chain a lever won for the bank (with the bank under terms they
+        agreed to) get the services, as many as the budget pays for (largest first); a
+        deployed one that left the bank is served again if it returns."""
         book = self.model_.merchants
         on_bank = book.on_bank()
-        new = np.flatnonzero(self.in_chain_ & on_bank & ~self.on_bank_at_start_
-                             & ~self.deployed_)
+        won = on_bank & (book.terms.last_owner != NOBODY)
+        new = np.flatnonzero(self.in_chain_ & won & ~self.deployed_)
         if new.size:
             new = new[np.argsort(-book.weight[new], kind="stable")]
             paid = self.affordable(self.deploy_cost_yuan, new.size)
