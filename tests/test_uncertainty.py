@@ -169,8 +169,17 @@ def _synthetic(n: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows, ignore_index=True), draws
 
 
+@pytest.fixture
+def few_shuffles(monkeypatch):
+    """19 shuffles per box instead of 49: the smallest p-value is then 0.05, still
+    within ALPHA, at 2/5 of the time."""
+    import sim.experiment.discovery as discovery
+
+    monkeypatch.setattr(discovery, "PERMUTATIONS", 19)
+
+
 @pytest.mark.slow  # ema_workbench's first import: 5-10 s
-def test_prim_bounds_the_one_parameter_the_advantage_hinges_on():
+def test_prim_bounds_the_one_parameter_the_advantage_hinges_on(few_shuffles):
     values, draws = _synthetic(60)
     order = ["baseline", "lever", "steady"]
     boxes, scores = discover(values, draws, "baseline", order, ("app_mau",), seed=0)
@@ -178,6 +187,7 @@ def test_prim_bounds_the_one_parameter_the_advantage_hinges_on():
     assert list(lever.parameter) == ["bank.wallet_share_base"]  # the others stay free
     assert lever.low.iloc[0] == pytest.approx(0.18, abs=0.015) and np.isnan(lever.high.iloc[0])
     assert lever.coverage.iloc[0] >= 0.9 and lever.density.iloc[0] >= 0.9
+    assert lever.p_value.iloc[0] == pytest.approx(1 / 20)  # no shuffle comes close
     s = scores[(scores.variant == "lever") & (scores.question == "beats_baseline")]
     assert s.set_index("parameter").score.idxmax() == "bank.wallet_share_base"
     w = draws["bank.wallet_share_base"]
@@ -193,7 +203,22 @@ def test_prim_bounds_the_one_parameter_the_advantage_hinges_on():
 
 
 @pytest.mark.slow
-def test_prim_keeps_to_the_parameters_a_variant_has_and_to_enough_cases():
+def test_a_box_fitted_to_noise_is_reported_as_chance(few_shuffles):
+    """A lever that wins in a coin-flip half of the draws, whatever the parameters: PRIM
+    still finds a box, which shuffled answers match (p > ALPHA): no ranges reported."""
+    values, draws = _synthetic(40)
+    coin = np.random.default_rng(5).random(40) < 0.5
+    noise = values[values.variant == "baseline"].assign(variant="noise")
+    noise["app_mau"] += np.where(coin, 1.0, -1.0)
+    values = pd.concat([values[values.variant == "baseline"], noise], ignore_index=True)
+    boxes, _ = discover(values, draws, "baseline", ["baseline", "noise"], ("app_mau",), 0)
+    assert list(boxes.status) == ["chance", "chance"]  # beats the baseline; is best
+    assert (boxes.p_value > 0.05).all() and boxes.parameter.isna().all()
+    assert (boxes.coverage * boxes.density > 0.3).all()  # a box that looks like something
+
+
+@pytest.mark.slow
+def test_prim_keeps_to_the_parameters_a_variant_has_and_to_enough_cases(monkeypatch):
     """An integer strategy target (PRIM pastes midpoints: it crashed on int64) that only
     'steady' has stays out of lever's beats-baseline box, though it is in the draws;
     a variant that wins in 3 of 60 draws gets no box ('too few true draws')."""
@@ -203,6 +228,9 @@ def test_prim_keeps_to_the_parameters_a_variant_has_and_to_enough_cases():
     rare.loc[rare.replication < 3, "app_mau"] += 1.0
     values = pd.concat([values, rare], ignore_index=True)
     order = ["baseline", "lever", "steady", "rare"]
+    import sim.experiment.discovery as discovery  # which parameters, not whether: no shuffles
+
+    monkeypatch.setattr(discovery, "box_p_value", lambda *args: 0.0)
     boxes, _ = discover(values, draws, "baseline", order, ("app_mau",), seed=0,
                         applies={"strategies[0].start_day": ("steady",)})
     beats = boxes[boxes.question == "beats_baseline"].set_index("variant")

@@ -12,7 +12,11 @@ leaves at its full observed range is free. Extra-trees feature scores (ema_workb
 PRIM needs draws: below :data:`MIN_DRAWS` replications nothing is fitted and each row
 says so (``status = "too few draws"``); nor is it fitted when fewer than
 :data:`MIN_CASES` draws answer true, or false (``"too few true draws"`` / ``"too few
-false draws"``): a box around a handful of draws describes their noise. Whether a
+false draws"``): a box around a handful of draws describes their noise. A box is
+reported only if it beats chance: PRIM is refitted to the answers shuffled across the
+draws :data:`PERMUTATIONS` times, and a box whose coverage x density is matched by the
+shuffles' boxes too often (permutation p-value above :data:`ALPHA`) is reported as
+``status = "chance"``, without its ranges. Whether a
 variant beats the baseline is explained only by the parameters that can act on it
 (every scenario key, and the strategy targets that apply to it); which variant is
 best, by all of them.
@@ -28,6 +32,11 @@ box's mean y per draw removed (ema_workbench's default "lenient1" objective,
 ``(mean(y | B - b) - mean(y | B)) / (|B| - |B - b|)``), until the box holds
 ``mass_min`` = 5 % of the draws; then pastes back slices that raise the mean.
 
+The permutation p-value is ``(1 + b) / (1 + m)`` (Phipson & Smyth 2010), b of the m
+shuffles scoring at least the box's coverage x density. Each shuffle's box is chosen
+as the real one is, the best point of its own trajectory, so the test accounts for
+PRIM searching every parameter for the best-looking box.
+
 References
 ----------
 Friedman, J. H. & Fisher, N. I. (1999). Bump hunting in high-dimensional data.
@@ -37,6 +46,8 @@ computer-assisted approach to scenario discovery. Technological Forecasting and
 Social Change 77(1), 34-49.
 Kwakkel, J. H. (2017). The Exploratory Modeling Workbench. Environmental Modelling
 & Software 96, 239-250.
+Phipson, B. & Smyth, G. K. (2010). Permutation p-values should never be zero.
+Statistical Applications in Genetics and Molecular Biology 9(1), Article 39.
 """
 
 from __future__ import annotations
@@ -49,13 +60,16 @@ import pandas as pd
 
 from sim.experiment.robustness import outcomes
 
-__all__ = ["MIN_DRAWS", "QUESTIONS", "COLUMNS", "SCORE_COLUMNS", "discover", "prim_box"]
+__all__ = ["MIN_DRAWS", "QUESTIONS", "COLUMNS", "SCORE_COLUMNS", "discover", "prim_box",
+           "box_p_value"]
 
 MIN_DRAWS = 30
 MIN_CASES = 5
+PERMUTATIONS = 49  # shuffles per box: p-values from 0.02 up
+ALPHA = 0.05
 QUESTIONS = ("beats_baseline", "is_best")
 COLUMNS = ["point", "variant", "kpi", "question", "parameter", "low", "high", "values",
-           "coverage", "density", "share_true", "draws", "status"]
+           "coverage", "density", "p_value", "share_true", "draws", "status"]
 SCORE_COLUMNS = ["point", "variant", "kpi", "question", "parameter", "score"]
 
 
@@ -103,6 +117,22 @@ def prim_box(x: pd.DataFrame, y: np.ndarray) -> tuple[dict[str, tuple], float, f
                                 float(hi) if hi < hi0 else np.nan)
     row = trajectory.iloc[best]
     return restricted, float(row["coverage"]), float(row["density"])
+
+
+def box_p_value(x: pd.DataFrame, y: np.ndarray, score: float, seed: int) -> float:
+    """Permutation p-value of a PRIM box scoring ``score`` (coverage x density).
+
+    PRIM is refitted to ``y`` shuffled across the draws :data:`PERMUTATIONS` times
+    (a stream seeded from ``seed`` and the answers, so the same question gets the
+    same shuffles whatever the variants are called); returns ``(1 + b) / (1 +
+    PERMUTATIONS)``, b the shuffles whose box scores at least ``score``.
+    """
+    rng = np.random.default_rng([seed, *np.flatnonzero(y).tolist()])
+    beaten = 0
+    for _ in range(PERMUTATIONS):
+        _, coverage, density = prim_box(x, rng.permutation(y))
+        beaten += coverage * density >= score
+    return (1 + beaten) / (1 + PERMUTATIONS)
 
 
 def _ema(module: str):
@@ -167,7 +197,8 @@ def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: li
     boxes : DataFrame
         :data:`COLUMNS`, one row per restricted parameter of each box; a question with
         no box has one row with an empty ``parameter`` and ``status`` saying why:
-        "too few draws", "always", "never" or "no range" (PRIM restricts nothing).
+        "too few draws", "always", "never", "no range" (PRIM restricts nothing) or
+        "chance" (the box does not beat shuffled answers: ``p_value`` > :data:`ALPHA`).
         ``values``: the kept categories of a choice parameter, ``low``/``high``: the
         numeric bounds (NaN: free on that side). Box rows have ``status = "box"``.
     scores : DataFrame
@@ -198,9 +229,12 @@ def discover(values: pd.DataFrame, draws: pd.DataFrame, baseline: str, order: li
                     columns = [c for c in x.columns if question == "is_best"
                                or variant in (applies or {}).get(c, (variant,))]
                     restricted, coverage, density = prim_box(x[columns], y)
-                    common = {**base, "coverage": coverage, "density": density}
-                    if not restricted:
-                        boxes.append({**common, "status": "no range"})
+                    p = (box_p_value(x[columns], y, coverage * density, seed)
+                         if restricted else np.nan)
+                    common = {**base, "coverage": coverage, "density": density, "p_value": p}
+                    if not restricted or p > ALPHA:
+                        boxes.append({**common, "status": "chance" if restricted else "no range"})
+                        restricted = {}
                     for name, bounds in restricted.items():
                         bounds_cols = ({"values": ", ".join(sorted(map(str, bounds[0])))}
                                        if len(bounds) == 1 else

@@ -35,9 +35,15 @@ _WORDS = {
              "{beats:.0%}，为最佳的占 {best:.0%}；平均遗憾 {mean}（第 {r_mean}/{m} 名），最大遗憾 "
              "{max}（第 {r_max}/{m} 名）"),
     "box": ("; beats {baseline} {how} while {box} (coverage {coverage:.2f}, density "
-            "{density:.2f}; a box fitted to {true} winning draws of {n})",
+            "{density:.2f}; a box fitted to {true} winning draws of {n}, permutation p = "
+            "{p:.2f})",
             "；{how}在 {box} 时优于{baseline}（覆盖率 {coverage:.2f}，密度 {density:.2f}；"
-            "由 {n} 次抽样中的 {true} 次优胜拟合）"),
+            "由 {n} 次抽样中的 {true} 次优胜拟合，置换检验 p = {p:.2f}）"),
+    "chance": ("; when it does looks like chance: PRIM's best box (coverage {coverage:.2f}, "
+               "density {density:.2f}) is matched by boxes fitted to the same answers "
+               "shuffled across the draws (permutation p = {p:.2f})",
+               "；何时优于看起来是偶然：PRIM 的最佳区间（覆盖率 {coverage:.2f}，密度 "
+               "{density:.2f}）在打乱各次抽样的结果后同样能拟合出来（置换检验 p = {p:.2f}）"),
     "only": ("only", "仅"), "mostly": ("mostly", "主要"),
     "always": ("; it does so in every draw", "；每次抽样都是如此"),
     "never": ("", ""),
@@ -56,10 +62,13 @@ _WORDS = {
               "parameters ([uncertainty]). Regret is the shortfall from the best variant in the "
               "same draw; ranks by mean value, expected regret and min-max regret. The boxes "
               "(PRIM) are the parameter ranges in which the variant beats the baseline, or is "
-              "best; feature scores (extra trees) say which parameters matter.",
+              "best, each shown only if boxes fitted to the answers shuffled across the draws "
+              "rarely do as well (permutation p <= 0.05); feature scores (extra trees) say "
+              "which parameters matter.",
               "每个方案的第 r 次重复使用相同的第 r 次不确定参数抽样（[uncertainty]）。遗憾是与同一"
               "抽样中最佳方案的差距；按均值、期望遗憾和最大遗憾分别排名。区间（PRIM）是方案优于"
-              "基准或为最佳时的参数范围；特征得分（极端随机树）说明哪些参数重要。"),
+              "基准或为最佳时的参数范围，仅当打乱抽样结果后拟合的区间很少能同样好时才列出"
+              "（置换检验 p <= 0.05）；特征得分（极端随机树）说明哪些参数重要。"),
 }
 
 
@@ -111,7 +120,11 @@ def robustness_lines(results) -> list[str]:
                 how = _w("only" if min(first.coverage, first.density) >= 0.8 else "mostly")
                 text += _w("box", baseline=spec.baseline, how=how, box=_box_words(rows),
                            coverage=first.coverage, density=first.density, n=r.draws,
-                           true=round(first.share_true * r.draws))
+                           true=round(first.share_true * r.draws), p=first.p_value)
+            elif status == "chance":
+                first = rows.iloc[0]
+                text += _w(status, coverage=first.coverage, density=first.density,
+                           p=first.p_value)
             else:
                 text += _w(status, n=r.draws, min=MIN_DRAWS, cases=MIN_CASES)
             lines.append(text + ".")
