@@ -27,6 +27,7 @@ EVENTS: dict[str, str] = {
     "withdrawn": "open offers withdrawn, unaccepted (count: payees)",
     "issued": "credit cards an offer brought, at its window's end (count: customers)",
     "deployed": "app services started at payees (count: payees)",
+    "unserved": "payees won that the budget could not serve (count: payees, once each)",
     "ended": "terms ended (count: payees or customers; detail: why)",
     "cancelled_backlash": "exclusivity cancelled by an institution after complaints",
     "budget_exhausted": "the budget ran out: the lever stops spending (detail: the budget)",

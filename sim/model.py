@@ -212,6 +212,7 @@ class EcosystemModel(mesa.Model):
         self._adopt(day, peer_share)
         self._each_strategy("before_payments", day)
         pay = self._pay(day, peer_share)
+        self._each_strategy("route_payments", day, pay)
         self._each_strategy("after_payments", day, pay)
         flows = self._settle(day, pay)
         self.engine.end_day(day, pay, self.streams)

@@ -126,6 +126,39 @@ def test_a_spent_budget_ends_the_offer():
     assert (model.events.query("event == 'ended'")["detail"] == "budget").any()
 
 
+def test_without_a_discount_the_partners_are_paid_as_before_to_the_byte():
+    """Partners keep their acceptance: rate 0 at no station cost is the baseline."""
+    base = EcosystemModel("city", seed=11, overrides=CITY).run(30)
+    lever = CardDiscount(stations=8, start_day=5, rate=0.0, station_cost_yuan=0.0)
+    model = EcosystemModel("city", seed=11, overrides=CITY, strategies=[lever])
+    assert base.equals(model.run(30)) and lever.partner_.sum() == 8
+
+
+def test_a_budget_short_of_the_stations_signs_fewer_and_the_offer_goes_on():
+    model, lever, _ = card_model(days=40, stations=3, station_cost_yuan=100_000.0,
+                                 budget=250_000.0)
+    signed = model.events.query("event == 'signed'").iloc[0]
+    assert signed["count"] == 2 and signed.detail == "2 of 3: the budget paid for no more"
+    ledger = model.ledger.groupby("cause")["amount"].sum()
+    assert ledger["card_discount:stations"] == -200_000.0
+    assert ledger["card_discount:discounts"] < 0 and lever.ended_ is None
+
+
+def test_the_discount_reads_the_payments_after_auto_debit_routed_them():
+    """Listed before or after auto-debit, the discount is paid on the same card payments:
+    routing is its own step, before any lever reads the day's payments. (The discount
+    starts the day after the sites are equipped, so both orders pick the same partners.)"""
+    paid = []
+    for order in (0, 1):
+        levers = [CardDiscount(stations=8, start_day=6, rate=0.2, budget=1e9),
+                  {"kind": "auto_debit", "sites": 8, "start_day": 5, "p_sign_per_day": 0.05}]
+        model = EcosystemModel("city", seed=2, overrides=CITY,
+                               strategies=levers if order == 0 else levers[::-1])
+        model.run(40)
+        paid.append(model.ledger.groupby("cause")["amount"].sum()["card_discount:discounts"])
+    assert paid[0] < -1000 and paid[0] == paid[1]
+
+
 def test_a_card_discount_needs_an_open_chain():
     with pytest.raises(ConfigError, match="chain.*an open chain"):
         EcosystemModel("city", seed=1, overrides=CITY,
@@ -188,6 +221,24 @@ class MoveBack(Strategy):
             book = self.model_.merchants
             self.model_.merchants.move_back(np.flatnonzero(
                 book.on_bank() & (book.chain == CHAINS.index("property"))))
+
+
+def test_firms_the_budget_cannot_serve_are_unserved_and_the_rest_run_until_it_is_spent():
+    # 5 deployments, then 10,000 yuan of running costs: 100 a day for 5 firms, past day 60
+    model, services, _ = services_model(days=60, budget=5 * 50_000.0 + 10_000.0)
+    events = model.events.query("strategy == 'app_services'")
+    assert services.deployed_.sum() == 5 and services.live_.sum() == 5
+    assert events.query("event == 'unserved'")["count"].sum() == 15  # the other 15 of 20
+    assert not (events.event == "budget_exhausted").any() and services.ended_ is None
+    # 2,000 yuan of running costs: spent about 20 days after the deployments
+    model, services, spy = services_model(days=60, budget=5 * 50_000.0 + 2_000.0,
+                                          uses_per_day=1.0)
+    ended = model.events.query("strategy == 'app_services' and event == 'ended'")
+    assert ended[["count", "detail"]].values.tolist() == [[5, "budget"]]
+    assert not services.live_.any() and 20 < services.ended_ < 35
+    served = _served_residents(model, services)
+    assert not spy.days_[services.ended_ + 1]["used"][served].any()  # the uses stopped
+    assert services.spent_ == pytest.approx(5 * 50_000.0 + 2_000.0)
 
 
 def test_services_stop_when_the_firm_leaves_the_bank_and_when_the_window_closes():

@@ -174,6 +174,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "因抵制平均有 {n:.1f} 家机构取消独家（最早在第 {day:.0f} 天）"),
     "v.left": ("{n:,.1f} payees on average left the bank after their terms ended",
                "条款结束后平均 {n:,.1f} 个收款方离开本行"),
+    "v.unserved": ("{n:,.1f} payees on average it won were not served for lack of budget "
+                   "(from day {day:.0f})", "平均 {n:,.1f} 个已争取到的收款方因预算不足未获服务"
+                   "（自第 {day:.0f} 天起）"),
     ",": (", ", "，"),
     "v.sep": (" ", ""),
     ";": ("; ", "；"),

@@ -241,4 +241,8 @@ def _event_notes(events: pd.DataFrame, n_reps: int, strategy, days: int) -> str:
     left = events[events.event == "left"]
     if not left.empty:
         out.append(t("v.left", n=left["count"].sum() / n_reps))
+    unserved = events[events.event == "unserved"]
+    if not unserved.empty:
+        out.append(t("v.unserved", n=unserved["count"].sum() / n_reps,
+                     day=unserved.day.min()))
     return t(",") + t(",").join(out) if out else ""

@@ -6,9 +6,11 @@ a lever wins for the bank (the pilot and the rollout of an aggregated-QR lever,
 a fee waiver's joiners: a payee under the terms it agreed to, not one that
 switched on its own), from ``start_day`` on (list this lever after them to
 deploy on the day they join), gets the services for ``deploy_cost_yuan`` once,
-as the budget allows; they run while the firm stays with the bank, for
-``running_cost_yuan_per_day`` per firm, until the window closes or a day's
-running cost finds the budget spent (event ``ended``, detail ``budget``).
+as the budget allows (largest first; a payee it cannot pay for is recorded once
+as ``unserved`` and is not served); they run while the firm stays with the
+bank, for ``running_cost_yuan_per_day`` per firm, until the window closes or a
+day's running cost finds the budget spent (event ``ended``, count: payees,
+detail ``budget``).
 A firm that leaves the bank (its terms end and it moves back) loses them, and
 regains them without a second deployment if it returns.
 
@@ -62,6 +64,7 @@ class AppServices(Campaign):
         members = pop.members[CHAINS.index(self.chain)]
         self.in_chain_ = book.chain == CHAINS.index(self.chain)
         self.deployed_ = np.zeros(book.n, bool)
+        self.unserved_ = np.zeros(book.n, bool)  # won, but the budget could not serve
         self.residents_ = members.customers[members.home >= 0]  # int ids, ascending
         self.home_ = members.home[members.home >= 0]
         self.live_ = np.zeros(book.n, bool)  # deployed and with the bank today
@@ -99,12 +102,13 @@ class AppServices(Campaign):
         book = self.model_.merchants
         on_bank = book.on_bank()
         won = on_bank & (book.terms.last_owner != NOBODY)
-        new = np.flatnonzero(self.in_chain_ & won & ~self.deployed_)
+        new = np.flatnonzero(self.in_chain_ & won & ~self.deployed_ & ~self.unserved_)
         if new.size:
             new = new[np.argsort(-book.weight[new], kind="stable")]
             paid = self.affordable(self.deploy_cost_yuan, new.size)
+            self.unserved_[new[paid:]] = True
             if paid < new.size:
-                self.note_exhausted(day)
+                self.event(day, "unserved", new.size - paid)
             new = new[:paid]
             self.spend(day, "deployment", new.size * self.deploy_cost_yuan)
             self.deployed_[new] = True
@@ -121,8 +125,8 @@ class AppServices(Campaign):
             self.note_exhausted(day)
         self.spend(day, "running", cost)
         if short:
-            self.end_if_spent(day)
-            self.live_[:] = False
+            self.ended_ = day
+            self._stop(day, "budget")
         return not short
 
     def _stop(self, day: int, why: str) -> None:

@@ -14,9 +14,9 @@ The agreement is a contract with the payer: while it holds, every payment a
 signed payer makes at an equipped site goes through the bank (channel
 ``bank_app``, the bank's own rail), whatever the payer would have chosen,
 with or without the app at hand; it counts as a use of the bank's channel
-(habit, last use). Routing happens after the day's channel choice and before
-settlement (``after_payments``: list this lever before any lever that reads
-the day's channels after payments, e.g. a promotion). Agreements end when
+(habit, last use). Routing happens after the day's channel choice, before any
+lever reads the day's payments (``route_payments``: a promotion or a card
+discount sees the routed channels, wherever it is listed). Agreements end when
 the window closes (``ended``, count: real payers), as do the sites' lock-ins
 (``ended``, detail ``window``); an agreement also ends when its payer closes the
 bank account it debits (``ended``, detail ``account closed``).
@@ -99,7 +99,7 @@ class AutoDebit(Strategy):
         self.spend(day, "gifts", new.size * gift)
         self.signed_[new] = True
 
-    def after_payments(self, day: int, payments) -> None:
+    def route_payments(self, day: int, payments) -> None:
         """Route signed payers' payments at the sites through the bank; an agreement
         whose payer has closed the bank account it debits has ended."""
         closed = self.signed_ & ~self.model_.customers.has_account

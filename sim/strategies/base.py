@@ -11,6 +11,8 @@ Runtime state ends in ``_``. The model calls, in a day's order:
 - ``before_payments(day)``: change contracts, acceptance, invite friends;
 - ``saving(day, payments)``: fraction of each amount saved by paying with the
   lever's ``saving_channel`` (the bank app unless it says otherwise), or None;
+- ``route_payments(day, payments)``: move chosen payments onto another channel
+  under a contract with the payer (auto-debit), before any lever reads them;
 - ``after_payments(day, payments)``: pay rewards, book costs;
 - ``screen(day, abusive)``: (risk controls only) approve or refuse claims.
 
@@ -273,6 +275,10 @@ class Strategy:
         """Hook: the fraction of each event's amount saved by paying with
         ``saving_channel`` (float32, length E), or None."""
         return None
+
+    def route_payments(self, day: int, payments) -> None:
+        """Hook: re-route some of the day's payments (``payments.channel``, then
+        ``payments.tally``) before every lever's ``after_payments`` reads them."""
 
     def after_payments(self, day: int, payments) -> None:
         """Hook: pay rewards and book costs after the day's payments."""

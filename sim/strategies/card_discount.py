@@ -1,11 +1,14 @@
 """A card discount at partner payees: the ETC credit-card fuel discount (ETC 信用卡加油优惠).
 
 On ``start_day`` the bank signs the ``stations`` largest payees of an open
-chain (the fuel stations of ``transport``) as partners, as many as the budget
-pays ``station_cost_yuan`` for; each takes cards from then on (they stay with
-their acquirer). While the offer runs (its window, until its budget is spent),
-a holder of the bank's credit card who pays a partner by card gets ``rate`` of
-the amount off, up to ``per_user_cap_yuan`` per ``period_days``:
+chain that take cards (the fuel stations of ``transport``) as partners, as many
+as the budget pays ``station_cost_yuan`` for (event ``signed``; its detail says
+when fewer were signed than asked, and why); they keep their acquirer and
+their acceptance. While the offer runs (its window, until its budget is
+spent), a holder of the bank's credit card who pays a partner by card gets
+``rate`` of the amount off, up to ``per_user_cap_yuan`` per ``period_days``
+(the model's card channel is any bank's card: a holder of the bank's card
+paying by card at a partner is taken to pay with it):
 
 1. the saving lowers the price of the card at the partners for the bank's
    cardholders whose cap has room (d = ``rate`` on the card in the channel
@@ -22,6 +25,8 @@ the amount off, up to ``per_user_cap_yuan`` per ``period_days``:
    rel_s the segment's activity, b_c its bill rate and w the partners' share of
    the chain's traffic. Each card costs ``card_cost_yuan`` (issuing it and the
    ETC device), paid from the budget; no card is issued that the budget cannot pay.
+   The cards issued are recorded (``issued``, real customers) at the end of each
+   cap period, and when the offer ends.
 
 A card discount needs a real purchase at the partner: a bonus hunter gets it
 like anyone, on what they really buy, and farms nothing. The bank's card income
@@ -78,15 +83,17 @@ class CardDiscount(Campaign):
         self.value_ = np.zeros(n)         # V_i, yuan per 30 days; set on start_day
         self.members_ = model.customers.members[self.chain_index_].customers
         self.issued_ = 0                  # simulated customers the offer gave a card
+        self.recorded_ = 0                # of which recorded in an ``issued`` event
 
     def before_payments(self, day: int) -> None:
         if day == self.start_day:
             self._sign_partners(day)
-        elif day == self.end_day and self.issued_:
-            self.event(day, "issued", self.cards_issued)
+        elif day == self.end_day:
+            self._record_issued(day)
         if not self.running(day):
             return
         if (day - self.start_day) % self.period_days == 0:
+            self._record_issued(day)
             self.claimed_[:] = 0.0
         self._issue_cards(day)
 
@@ -114,6 +121,19 @@ class CardDiscount(Campaign):
         np.add.at(self.claimed_, payer, amount)
         self.end_if_spent(day)
 
+    def end_if_spent(self, day: int) -> None:
+        """End the offer once its budget has run out, recording the cards it brought."""
+        if self.exhausted_ and self.ended_ is None:
+            self._record_issued(day)
+        super().end_if_spent(day)
+
+    def _record_issued(self, day: int) -> None:
+        """Record the cards issued since the last record (``issued``, real customers)."""
+        new = self.issued_ - self.recorded_
+        if new:
+            self.event(day, "issued", round(new * self.scale))
+            self.recorded_ = self.issued_
+
     @property
     def cards_issued(self) -> int:
         """Credit cards the offer brought so far, at the city's scale (real customers)."""
@@ -121,21 +141,21 @@ class CardDiscount(Campaign):
 
     # ---------------------------------------------------------------- helpers
     def _sign_partners(self, day: int) -> None:
-        """The largest payees of the chain the budget pays for become partners and
-        take cards; each cardholder's worth of the offer V_i follows from their share."""
+        """The largest payees of the chain that take cards, as many as the budget pays
+        for, become partners; each payer's worth of the offer V_i follows from their
+        share of the chain's traffic."""
         book = self.model_.merchants
-        wanted = self.affordable(self.station_cost_yuan, self.stations)
-        if wanted < self.stations:
-            self.note_exhausted(day)
-        ids = self.largest_payees(self.chain_index_, wanted, np.ones(book.n, bool))
-        if ids.size == 0:
-            self.end_if_spent(day)
-            return
+        takes_cards = book.accepts(day)[CARD]
+        ids = self.largest_payees(self.chain_index_, self.stations, takes_cards)
+        paid = self.affordable(self.station_cost_yuan, ids.size)
+        why = ([f"{ids.size} of the chain take cards"] if ids.size < self.stations else []) + (
+            ["the budget paid for no more"] if paid < ids.size else [])
+        ids = ids[:paid]
         self.spend(day, "stations", ids.size * self.station_cost_yuan)
-        book.accepts_base[ids, CARD] = True
         self.partner_[ids] = True
-        self.event(day, "signed", ids.size)
-        self.value_ = self._value(ids)
+        self.event(day, "signed", ids.size,
+                   f"{ids.size} of {self.stations}: " + "; ".join(why) if why else "")
+        self.value_ = self._value(ids) if ids.size else self.value_
 
     def _value(self, partners: np.ndarray) -> np.ndarray:
         """V_i (yuan per 30 days, float64, N) for the chain's payers; 0 for the others."""
