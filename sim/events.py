@@ -25,7 +25,7 @@ EVENTS: dict[str, str] = {
     "joined": "payees that moved to the bank under an offer (count: payees)",
     "left": "payees that left the bank after their terms ended (count: payees)",
     "withdrawn": "open offers withdrawn, unaccepted (count: payees)",
-    "issued": "credit cards an offer brought, at its window's end (count: customers)",
+    "issued": "credit cards an offer brought that day (count: customers)",
     "deployed": "app services started at payees (count: payees)",
     "unserved": "payees won that the budget could not serve (count: payees, once each)",
     "ended": "terms ended (count: payees or customers; detail: why)",

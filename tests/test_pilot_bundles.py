@@ -61,7 +61,7 @@ def test_the_discount_is_rate_times_cardholders_card_payments_at_the_partners():
 
 
 def test_the_cap_bounds_what_each_cardholder_gets_in_a_period():
-    cap = 2.0
+    cap = 1.0
     model, lever, spy = card_model(days=35, per_user_cap_yuan=cap, period_days=30)
     partners = np.flatnonzero(lever.partner_)
     owed = np.zeros(model.customers.n)  # uncapped, first period: days 5 to 34
@@ -114,6 +114,8 @@ def test_credit_cards_come_at_response_times_value_a_day():
     issued = lever.issued_ - before
     assert expected > 100
     assert issued == pytest.approx(expected, rel=0.15)
+    recorded = model.events.query("event == 'issued'")["count"].sum()  # day by day
+    assert recorded == pytest.approx(lever.issued_ * pop.scale, abs=len(model.events))
     ledger = model.ledger.groupby("cause")["amount"].sum()
     assert ledger["card_discount:cards"] == pytest.approx(-100.0 * lever.issued_ * pop.scale)
 
@@ -146,11 +148,11 @@ def test_a_budget_short_of_the_stations_signs_fewer_and_the_offer_goes_on():
 
 def test_the_discount_reads_the_payments_after_auto_debit_routed_them():
     """Listed before or after auto-debit, the discount is paid on the same card payments:
-    routing is its own step, before any lever reads the day's payments. (The discount
-    starts the day after the sites are equipped, so both orders pick the same partners.)"""
+    routing is its own step, before any lever reads the day's payments; the partners,
+    chosen by their own card terminals, do not depend on the sites moved that morning."""
     paid = []
     for order in (0, 1):
-        levers = [CardDiscount(stations=8, start_day=6, rate=0.2, budget=1e9),
+        levers = [CardDiscount(stations=8, start_day=5, rate=0.2, budget=1e9),
                   {"kind": "auto_debit", "sites": 8, "start_day": 5, "p_sign_per_day": 0.05}]
         model = EcosystemModel("city", seed=2, overrides=CITY,
                                strategies=levers if order == 0 else levers[::-1])

@@ -203,6 +203,19 @@ def test_prim_bounds_the_one_parameter_the_advantage_hinges_on(few_shuffles):
 
 
 @pytest.mark.slow
+def test_one_uncertain_parameter_gets_its_box_and_its_score(few_shuffles):
+    """With a single parameter the extra trees still split on it (a third of one
+    parameter rounds to none: it crashed after every cell had run)."""
+    values, draws = _synthetic(40)
+    draws = draws[["bank.wallet_share_base"]]
+    values = values[values.variant != "steady"]
+    boxes, scores = discover(values, draws, "baseline", ["baseline", "lever"], ("app_mau",), 0)
+    beats = boxes[boxes.question == "beats_baseline"]
+    assert list(beats.parameter) == ["bank.wallet_share_base"] and beats.status.iloc[0] == "box"
+    assert scores.score.tolist() == [1.0, 1.0]  # beats the baseline; is best
+
+
+@pytest.mark.slow
 def test_a_box_fitted_to_noise_is_reported_as_chance(few_shuffles):
     """A lever that wins in a coin-flip half of the draws, whatever the parameters: PRIM
     still finds a box, which shuffled answers match (p > ALPHA): no ranges reported."""

@@ -148,13 +148,15 @@ def _ema(module: str):
 
 
 def _scores(x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.Series:
-    """Extra-trees feature scores (sum to 1) of each parameter for the answer ``y``."""
+    """Extra-trees feature scores (sum to 1) of each parameter for the answer ``y``; each
+    split considers a third of the parameters (ema_workbench's default), at least one."""
     scoring = _ema("feature_scoring")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores, _ = scoring.get_ex_feature_scores(
             x.reset_index(drop=True), np.asarray(y, int),
-            mode=scoring.RuleInductionType.CLASSIFICATION, nr_trees=100, random_state=seed)
+            mode=scoring.RuleInductionType.CLASSIFICATION, nr_trees=100,
+            max_features=max(1, round(x.shape[1] / 3)), random_state=seed)
     return scores.iloc[:, 0].reindex(x.columns).fillna(0.0)
 
 

@@ -1,7 +1,9 @@
 """A card discount at partner payees: the ETC credit-card fuel discount (ETC 信用卡加油优惠).
 
 On ``start_day`` the bank signs the ``stations`` largest payees of an open
-chain that take cards (the fuel stations of ``transport``) as partners, as many
+chain whose own terminals take cards (the fuel stations of ``transport``; the
+card side of the bank's aggregated QR does not count, so the partners do not
+depend on what another lever does that morning) as partners, as many
 as the budget pays ``station_cost_yuan`` for (event ``signed``; its detail says
 when fewer were signed than asked, and why); they keep their acquirer and
 their acceptance. While the offer runs (its window, until its budget is
@@ -25,8 +27,7 @@ paying by card at a partner is taken to pay with it):
    rel_s the segment's activity, b_c its bill rate and w the partners' share of
    the chain's traffic. Each card costs ``card_cost_yuan`` (issuing it and the
    ETC device), paid from the budget; no card is issued that the budget cannot pay.
-   The cards issued are recorded (``issued``, real customers) at the end of each
-   cap period, and when the offer ends.
+   The cards issued are recorded on the day (``issued``, real customers).
 
 A card discount needs a real purchase at the partner: a bonus hunter gets it
 like anyone, on what they really buy, and farms nothing. The bank's card income
@@ -83,17 +84,13 @@ class CardDiscount(Campaign):
         self.value_ = np.zeros(n)         # V_i, yuan per 30 days; set on start_day
         self.members_ = model.customers.members[self.chain_index_].customers
         self.issued_ = 0                  # simulated customers the offer gave a card
-        self.recorded_ = 0                # of which recorded in an ``issued`` event
 
     def before_payments(self, day: int) -> None:
         if day == self.start_day:
             self._sign_partners(day)
-        elif day == self.end_day:
-            self._record_issued(day)
         if not self.running(day):
             return
         if (day - self.start_day) % self.period_days == 0:
-            self._record_issued(day)
             self.claimed_[:] = 0.0
         self._issue_cards(day)
 
@@ -121,19 +118,6 @@ class CardDiscount(Campaign):
         np.add.at(self.claimed_, payer, amount)
         self.end_if_spent(day)
 
-    def end_if_spent(self, day: int) -> None:
-        """End the offer once its budget has run out, recording the cards it brought."""
-        if self.exhausted_ and self.ended_ is None:
-            self._record_issued(day)
-        super().end_if_spent(day)
-
-    def _record_issued(self, day: int) -> None:
-        """Record the cards issued since the last record (``issued``, real customers)."""
-        new = self.issued_ - self.recorded_
-        if new:
-            self.event(day, "issued", round(new * self.scale))
-            self.recorded_ = self.issued_
-
     @property
     def cards_issued(self) -> int:
         """Credit cards the offer brought so far, at the city's scale (real customers)."""
@@ -145,8 +129,7 @@ class CardDiscount(Campaign):
         for, become partners; each payer's worth of the offer V_i follows from their
         share of the chain's traffic."""
         book = self.model_.merchants
-        takes_cards = book.accepts(day)[CARD]
-        ids = self.largest_payees(self.chain_index_, self.stations, takes_cards)
+        ids = self.largest_payees(self.chain_index_, self.stations, book.accepts_base[:, CARD])
         paid = self.affordable(self.station_cost_yuan, ids.size)
         why = ([f"{ids.size} of the chain take cards"] if ids.size < self.stations else []) + (
             ["the budget paid for no more"] if paid < ids.size else [])
@@ -191,6 +174,8 @@ class CardDiscount(Campaign):
         self.spend(day, "cards", new.size * cost)
         pop.has_credit[new] = True
         self.issued_ += int(new.size)
+        if new.size:
+            self.event(day, "issued", round(new.size * self.scale))
         self.end_if_spent(day)
 
     def _eligible(self, payments) -> np.ndarray:
