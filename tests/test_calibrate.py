@@ -14,7 +14,8 @@ import pytest
 from sim.calibration.fit import indistinguishable, trial_loss
 from sim.calibration.output import toml_text
 from sim.calibration.search import Trial
-from sim.calibration.spec import default_sd, load_calibration, read_targets
+from sim.calibration.spec import load_calibration
+from sim.calibration.targets import default_sd, read_targets
 from sim.cli import main
 from sim.config import ConfigError
 from sim.scenarios import scenario_data

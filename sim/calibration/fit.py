@@ -6,7 +6,7 @@ squares over the T targets::
     L = sum_t ((ybar_t - o_t) / sd_t)^2
 
 with ``ybar_t`` the model's mean over the trial's S seeds, ``o_t`` the observed
-value and ``sd_t`` its sd (from the file, else :func:`sim.calibration.spec.default_sd`).
+value and ``sd_t`` its sd (from the file, else :func:`sim.calibration.targets.default_sd`).
 Each seed's own loss ``L_s`` (``ybar`` replaced by seed s's value) measures the seed
 noise: the seeds are the same in every trial, so two trials' per-seed losses are paired.
 
@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.calibration.spec import CalibrationSpec, Target
+from sim.calibration.spec import CalibrationSpec
+from sim.calibration.targets import Target
 
 if TYPE_CHECKING:
     from sim.calibration.search import Trial
