@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sim.config import ConfigError, Options, apply_overrides, check_keys, flatten
 from sim.scenarios.schema import OPTIONAL_KEYS
 from sim.strategies import make_strategies
-from sim.strategies.base import COMMON
+from sim.strategies.params import COMMON
 
 if TYPE_CHECKING:
     from sim.experiment.spec import Variant

@@ -14,7 +14,7 @@ import sys
 
 from sim.config import ConfigError, Interval, Options
 from sim.strategies import STRATEGY_KINDS
-from sim.strategies.base import REQUIRED, Param
+from sim.strategies.params import REQUIRED, Param
 
 __all__ = ["strategy_lines", "unit_of"]
 

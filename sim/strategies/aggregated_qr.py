@@ -22,7 +22,8 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import ACQ_BANK, CHAINS
-from sim.strategies.base import CHAIN, PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import CHAIN, PROB, REQUIRED, Param
 
 __all__ = ["AggregatedQR"]
 

@@ -32,7 +32,8 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, POSITIVE, Interval
 from sim.scenarios.catalog import BANK_APP
-from sim.strategies.base import PROB, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import PROB, Param
 
 __all__ = ["AppMall"]
 

@@ -31,8 +31,9 @@ import numpy as np
 from sim.agents.terms import NOBODY
 from sim.config import NON_NEGATIVE
 from sim.scenarios.catalog import CHAINS
-from sim.strategies.base import CHAIN, PROB, Param, register
+from sim.strategies.base import register
 from sim.strategies.campaign import Campaign
+from sim.strategies.params import CHAIN, PROB, Param
 
 __all__ = ["AppServices"]
 
@@ -40,6 +41,7 @@ __all__ = ["AppServices"]
 @register
 class AppServices(Campaign):
     kind = "app_services"
+    chain_kind = "institutional"
     parameters = {
         "chain": Param(str, CHAIN, "property", "institutional chain whose payees get them"),
         "deploy_cost_yuan": Param(float, NON_NEGATIVE, 50_000.0,
@@ -51,12 +53,6 @@ class AppServices(Campaign):
         "p_install_per_day": Param(float, PROB, 0.001, "P(a resident without the app "
                                    "installs it for the services on a day)"),
     }
-
-    def check_world(self, scenario, days: int | None = None) -> None:
-        super().check_world(scenario, days)
-        if not scenario.chains[self.chain].institutional:
-            raise self.error("chain", self.chain, "an institutional chain (each payer has one "
-                             f"payee, e.g. property; {self.chain} is open)")
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)

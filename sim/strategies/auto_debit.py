@@ -28,7 +28,8 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import BANK_APP, CHAINS
-from sim.strategies.base import CHAIN, PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import CHAIN, PROB, REQUIRED, Param
 
 __all__ = ["AutoDebit"]
 

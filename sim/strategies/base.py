@@ -31,76 +31,20 @@ for per-event payouts), which books it in the ledger under
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from sim.agents.merchants import payee_counts
-from sim.config import NON_NEGATIVE, ConfigError, Interval, Options, check_type
+from sim.config import ConfigError, Options
 from sim.scenarios.catalog import BANK_APP, CHAINS
+from sim.strategies.params import COMMON, REQUIRED, Param, check_param
 
-__all__ = ["Param", "REQUIRED", "Strategy", "register", "STRATEGY_KINDS", "make_strategies",
-           "labels_for", "stream_names_for", "CHAIN", "CHAIN_LIST", "PROB"]
+__all__ = ["Strategy", "register", "STRATEGY_KINDS", "make_strategies", "labels_for",
+           "stream_names_for"]
 
 STRATEGY_KINDS: dict[str, type[Strategy]] = {}
-
-
-@dataclass(frozen=True)
-class Param:
-    """Declared parameter: type, constraint (or None), default (``REQUIRED`` if none), doc."""
-
-    type: type
-    check: Any = None
-    default: Any = None
-    doc: str = ""
-
-
-REQUIRED = object()
-PROB = Interval(0.0, 1.0)
-CHAIN = Options(CHAINS)        # a chain id
-CHAIN_LIST = Options(CHAINS)   # each item of a list of chain ids
-
-COMMON: dict[str, Param] = {
-    "name": Param(str, None, "", "label in the ledger and reports (default: the kind)"),
-    "start_day": Param(int, Interval(0, None), 0, "first day the lever acts"),
-    "duration_days": Param(int, Interval(1, None), 10**9, "days it acts (default: to the end)"),
-    "budget": Param(float, NON_NEGATIVE, math.inf, "cap on the yuan it may spend"),
-}
-
-
-def _check_param(value: Any, spec: Param, field: str) -> Any:
-    """Type- and range-check one parameter value against its declaration."""
-    if value is None:
-        return None
-    if spec.type is list:
-        if (not isinstance(value, list | tuple) or not value
-                or not all(isinstance(v, str) for v in value)):
-            raise ConfigError(field, value, "a non-empty list of names (leave it out for all)")
-        value = list(value)
-        if spec.check is not None:
-            bad = [v for v in value if not spec.check(v)]
-            if bad:
-                raise ConfigError(field, bad[0], spec.check.describe())
-        return value
-    if spec.type is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(field, value, "a table")
-        return value
-    if spec.type is float and value == math.inf and spec.default == math.inf:
-        return math.inf  # +inf where it is the default: unlimited (a budget)
-    try:
-        value = check_type(value, spec.type, field)
-    except ConfigError as exc:
-        if exc.allowed != "a finite number":
-            raise
-        unlimited = ", or inf for unlimited" if spec.default == math.inf else ""
-        rule = f" {spec.check.describe()}" if spec.check is not None else ""
-        raise ConfigError(field, value, f"a finite number{rule}{unlimited}") from None
-    if spec.check is not None and not spec.check(value):
-        raise ConfigError(field, value, spec.check.describe())
-    return value
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
@@ -119,6 +63,8 @@ class Strategy:
     payee_count_params: ClassVar[dict[str, str]] = {}
     # The channel whose price ``saving`` lowers (a column of sim.scenarios.catalog.CHANNELS).
     saving_channel: ClassVar[int] = BANK_APP
+    # What its ``chain`` must be: "institutional" (payers have one payee), "open", or either.
+    chain_kind: ClassVar[str | None] = None
 
     def __init__(self, _path: str = "", **params: Any):
         self._path = _path or self.kind
@@ -133,7 +79,7 @@ class Strategy:
             value = params.get(key, spec.default)
             if value is REQUIRED:
                 raise ConfigError(f"{self._path}.{key}", None, "given (required)")
-            value = _check_param(value, spec, f"{self._path}.{key}")
+            value = check_param(value, spec, f"{self._path}.{key}")
             self._params[key] = value
         self.validate()
 
@@ -163,14 +109,22 @@ class Strategy:
     # ------------------------------------------------------------- targeting
     def check_world(self, scenario, days: int | None = None) -> None:
         """Checks against the city the lever will act in (and the horizon, if known):
-        the segments it names exist; the payees it counts (``payee_count_params``) are
-        no more than its chain has; it starts before the horizon. Raises ConfigError.
+        the segments it names exist; its chain is of its ``chain_kind``; the payees it
+        counts (``payee_count_params``) are no more than its chain has; it starts before
+        the horizon. Raises ConfigError.
         The model calls this when attaching; experiment validation calls it for every
         cell, so a file that validates runs. Subclasses extend."""
         known = tuple(scenario.segments)
         for name in self._params.get("segments") or ():
             if name not in known:
                 raise self.error("segments", name, Options(known).describe())
+        if self.chain_kind is not None:
+            institutional = self.chain_kind == "institutional"
+            if scenario.chains[self.chain].institutional != institutional:
+                kind = ("an institutional chain (payers have one payee)" if institutional
+                        else "an open chain (payers choose their payee)")
+                fitting = [c for c in CHAINS if scenario.chains[c].institutional == institutional]
+                raise self.error("chain", self.chain, f"{kind}: one of " + ", ".join(fitting))
         for field, chain in self.payee_count_params.items():
             self.check_payee_count(scenario, field, self._params[chain])
         if days is not None and self.start_day >= days:

@@ -37,6 +37,22 @@ class Campaign(Strategy):
         super().attach(model, label)
         self.ended_: int | None = None  # the day the budget ended it, if it did
 
+    def eligible_events(self, payments) -> np.ndarray:
+        """Mask of the day's events a payout could go to (:meth:`compute_eligible`),
+        computed once per day's payments: ``saving`` and ``after_payments`` share it."""
+        cache = self.__dict__.get("_eligible_cache")
+        if cache is None or cache[0] is not payments:
+            cache = self._eligible_cache = (payments, self.compute_eligible(payments))
+        return cache[1]
+
+    def forget_events(self) -> None:
+        """Drop the day's cached mask (after the payouts, so as not to hold the payments)."""
+        self._eligible_cache = None
+
+    def compute_eligible(self, payments) -> np.ndarray:
+        """Hook: mask of the events a payout could go to (levers with payouts define it)."""
+        raise NotImplementedError
+
     def running(self, day: int) -> bool:
         """Inside its window and not ended by its budget."""
         return self.active(day) and self.ended_ is None

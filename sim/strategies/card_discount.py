@@ -44,8 +44,9 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import CARD, CHAINS
-from sim.strategies.base import CHAIN, PROB, REQUIRED, Param, register
+from sim.strategies.base import register
 from sim.strategies.campaign import Campaign, within_cap
+from sim.strategies.params import CHAIN, PROB, REQUIRED, Param
 from sim.strategies.promotion_value import MONTH_DAYS, bill_rate
 
 __all__ = ["CardDiscount"]
@@ -54,6 +55,7 @@ __all__ = ["CardDiscount"]
 @register
 class CardDiscount(Campaign):
     kind = "card_discount"
+    chain_kind = "open"
     saving_channel = CARD
     payee_count_params = {"stations": "chain"}
     parameters = {
@@ -68,12 +70,6 @@ class CardDiscount(Campaign):
         "card_cost_yuan": Param(float, NON_NEGATIVE, 100.0,
                                 "issuing a credit card and its ETC device"),
     }
-
-    def check_world(self, scenario, days: int | None = None) -> None:
-        super().check_world(scenario, days)
-        if scenario.chains[self.chain].institutional:
-            raise self.error("chain", self.chain, "an open chain (payers choose their payee; "
-                             f"{self.chain} is institutional)")
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)
@@ -97,7 +93,7 @@ class CardDiscount(Campaign):
     def saving(self, day: int, payments) -> np.ndarray | None:
         if not self.running(day):
             return None
-        ok = self._eligible(payments)
+        ok = self.eligible_events(payments)
         if not ok.any():
             return None
         return np.where(ok, np.float32(self.rate), np.float32(0.0))
@@ -105,8 +101,8 @@ class CardDiscount(Campaign):
     def after_payments(self, day: int, payments) -> None:
         if not self.running(day):
             return
-        idx = np.flatnonzero(self._eligible(payments) & (payments.channel == CARD))
-        self._eligible_cache = None
+        idx = np.flatnonzero(self.eligible_events(payments) & (payments.channel == CARD))
+        self.forget_events()
         if idx.size == 0:
             return
         payer = payments.payer[idx]
@@ -178,14 +174,7 @@ class CardDiscount(Campaign):
             self.event(day, "issued", round(new.size * self.scale))
         self.end_if_spent(day)
 
-    def _eligible(self, payments) -> np.ndarray:
-        """Events at a partner by a holder of the bank's credit card with cap room
-        (computed once per day's payments)."""
-        cache = getattr(self, "_eligible_cache", None)
-        if cache is not None and cache[0] is payments:
-            return cache[1]
-        pop = self.model_.customers
-        payer_ok = pop.has_credit & (self.claimed_ < self.per_user_cap_yuan)
-        ok = self.partner_[payments.payee] & payer_ok[payments.payer]
-        self._eligible_cache = (payments, ok)  # dropped after the day's payouts
-        return ok
+    def compute_eligible(self, payments) -> np.ndarray:
+        """Events at a partner by a holder of the bank's credit card with cap room."""
+        payer_ok = self.model_.customers.has_credit & (self.claimed_ < self.per_user_cap_yuan)
+        return self.partner_[payments.payee] & payer_ok[payments.payer]

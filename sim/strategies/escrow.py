@@ -32,7 +32,8 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.scenarios.catalog import CHAINS
-from sim.strategies.base import CHAIN, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import CHAIN, REQUIRED, Param
 
 __all__ = ["PresaleEscrow"]
 

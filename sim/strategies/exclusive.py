@@ -31,7 +31,8 @@ import numpy as np
 from sim.agents.terms import EXCLUSIVE
 from sim.config import NON_NEGATIVE, POSITIVE, Interval
 from sim.scenarios.catalog import CHAINS
-from sim.strategies.base import CHAIN, PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import CHAIN, PROB, REQUIRED, Param
 
 __all__ = ["ExclusiveChannel"]
 
@@ -39,6 +40,7 @@ __all__ = ["ExclusiveChannel"]
 @register
 class ExclusiveChannel(Strategy):
     kind = "exclusive_channel"
+    chain_kind = "institutional"
     payee_count_params = {"institutions": "chain"}
     parameters = {
         "chain": Param(str, CHAIN, "education", "chain of the institutions (institutional)"),
@@ -53,13 +55,6 @@ class ExclusiveChannel(Strategy):
                                     "share of its payers complaining at which an "
                                     "institution cancels"),
     }
-
-    def check_world(self, scenario, days: int | None = None) -> None:
-        if not scenario.chains[self.chain].institutional:
-            institutional = [c for c in CHAINS if scenario.chains[c].institutional]
-            raise self.error("chain", self.chain, "an institutional chain (payers have one "
-                             "payee): one of " + ", ".join(institutional))
-        super().check_world(scenario, days)  # then the count of its institutions
 
     def attach(self, model, label: str) -> None:
         super().attach(model, label)

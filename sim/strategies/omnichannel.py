@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sim.config import NON_NEGATIVE
 from sim.scenarios.catalog import BANK_APP
-from sim.strategies.base import CHAIN_LIST, PROB, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import CHAIN_LIST, PROB, Param
 
 __all__ = ["Omnichannel"]
 

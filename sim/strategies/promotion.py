@@ -44,8 +44,9 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval, Options
 from sim.scenarios.catalog import BANK_APP
-from sim.strategies.base import CHAIN_LIST, PROB, REQUIRED, Param, register
+from sim.strategies.base import register
 from sim.strategies.campaign import Campaign, within_cap
+from sim.strategies.params import CHAIN_LIST, PROB, REQUIRED, Param
 from sim.strategies.promotion_value import (
     PROMOTION_TYPES,
     can_farm,
@@ -133,7 +134,7 @@ class Promotion(Campaign):
     def saving(self, day: int, payments) -> np.ndarray | None:
         if not self.running(day):
             return None
-        ok = self._eligible_events(payments)
+        ok = self.eligible_events(payments)
         if not ok.any():
             return None
         out = np.zeros(payments.size, np.float32)
@@ -144,8 +145,8 @@ class Promotion(Campaign):
     def after_payments(self, day: int, payments) -> None:
         if not self.running(day):
             return
-        ok = self._eligible_events(payments) & (payments.channel == BANK_APP)
-        self._eligible_cache = None
+        ok = self.eligible_events(payments) & (payments.channel == BANK_APP)
+        self.forget_events()
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             return
@@ -171,16 +172,9 @@ class Promotion(Campaign):
         self.end_if_spent(day)
 
     # ---------------------------------------------------------------- helpers
-    def _eligible_events(self, payments) -> np.ndarray:
-        """Events a payout could go to (computed once per day's payments)."""
-        cache = getattr(self, "_eligible_cache", None)
-        if cache is not None and cache[0] is payments:
-            return cache[1]
-        ok = self._compute_eligible(payments)
-        self._eligible_cache = (payments, ok)
-        return ok
-
-    def _compute_eligible(self, payments) -> np.ndarray:
+    def compute_eligible(self, payments) -> np.ndarray:
+        """Events in its chains by eligible payers with cap room (instalment: card
+        holders paying at least the threshold; topup_gift: not yet gifted)."""
         pop = self.model_.customers
         payer_ok = (self.eligible_ & ~self.blocked_ & ~pop.abuser
                     & (self.claimed_ < self.per_user_cap_yuan))  # per customer, then one gather

@@ -22,8 +22,9 @@ import numpy as np
 
 from sim.config import NON_NEGATIVE, Interval
 from sim.metrics import MAU_WINDOW_DAYS
-from sim.strategies.base import PROB, Param, register
+from sim.strategies.base import register
 from sim.strategies.campaign import Campaign
+from sim.strategies.params import PROB, Param
 
 __all__ = ["Referral"]
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import NON_NEGATIVE
-from sim.strategies.base import PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import PROB, REQUIRED, Param
 
 __all__ = ["RiskControl"]
 

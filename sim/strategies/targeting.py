@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.strategies.base import COMMON, PROB, REQUIRED, Param, Strategy, register
+from sim.strategies.base import Strategy, register
+from sim.strategies.params import COMMON, PROB, REQUIRED, Param
 
 __all__ = ["Targeting"]
 
